@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh clone:  make book  and  make test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+
+.PHONY: book book-fast test test-unit test-notebooks lab bench clean setup
+
+setup: $(STAMP)
+
+# The virtual environment: pinned requirements plus the project itself (so `import lib` works from
+# every notebook, in the build, under nbval and in JupyterLab).
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# A clean build: every chapter executed afresh, warnings are errors.
+book: $(STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+# An incremental build for authors (reuses the execution cache; not for CI).
+book-fast: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+test: test-unit test-notebooks
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests lib
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax $(NOTEBOOKS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book
+
+clean:
+	rm -rf _build

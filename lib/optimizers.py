@@ -1,0 +1,258 @@
+"""The five update rules of the book, each written once, line for line like its equation.
+
+Symbols (the book's, used as argument and attribute names):
+
+=============  ==============================================================
+``w``          the weights (parameters) being trained
+``g``          the gradient dL/dw at ``w``
+``lr``         the learning rate, a number or a schedule ``k -> lr``
+``t``          the number of steps taken, counting this one (1, 2, 3, ...)
+``v``          Momentum's velocity; Adam's second moment
+``s``          RMSProp's moving average of squared gradients
+``m``          Adam's first moment
+``beta``       a decay rate in [0, 1) (``beta1``, ``beta2`` for Adam)
+``eps``        a small number that keeps a division finite
+=============  ==============================================================
+
+Every optimizer works the same way::
+
+    opt = Adam(lr=1e-3)
+    w = opt.step(w, grad)      # returns new weights; w and grad are left untouched
+
+The ``k``-th call of ``step`` (k = 0, 1, 2, ...) uses the learning rate ``lr(k)`` when ``lr`` is a
+schedule, as PyTorch's ``LambdaLR`` does; Adam's bias correction then uses ``t = k + 1``.
+
+Hyperparameters may be numpy arrays that broadcast against ``w``: with ``w`` of shape
+``(settings, dims)`` and ``lr`` of shape ``(settings, 1)`` one call steps a whole sweep at once.
+
+Every rule matches ``torch.optim`` (float64, default options) to rounding; the tests check it
+against trajectories recorded from PyTorch.
+"""
+
+import numpy as np
+
+from . import _checks
+
+
+class Optimizer:
+    """What every rule shares: the learning rate, the step count ``t``, the input checks.
+
+    A subclass writes one method, ``update(w, g, lr)``, which returns the new weights.
+    """
+
+    def __init__(self, lr):
+        self.lr = lr if callable(lr) else _checks.non_negative("lr", lr)
+        self.t = 0
+
+    def lr_at(self, k):
+        """The learning rate used by the ``k``-th call of ``step`` (k = 0, 1, 2, ...)."""
+        if callable(self.lr):
+            return _checks.non_negative(f"lr (the schedule's value at step {k})", self.lr(k))
+        return self.lr
+
+    def step(self, w, grad):
+        """Take one step from ``w`` along ``grad``; return the new weights as a new array."""
+        w = _float_array("w", w)
+        g = _float_array("grad", grad)
+        if g.shape != w.shape:
+            raise ValueError(f"grad must have the shape of w {w.shape}, got {g.shape}")
+        lr = self.lr_at(self.t)
+        self.t += 1
+        return self.update(w, g, lr)
+
+    def update(self, w, g, lr):
+        raise NotImplementedError
+
+    def state(self):
+        """The arrays this optimizer keeps between steps, by name (empty before the first step)."""
+        return {name: getattr(self, name) for name in self.state_names
+                if getattr(self, name) is not None}
+
+    def state_nbytes(self):
+        """Bytes of optimizer state held now (the memory table's numbers, measured)."""
+        return sum(array.nbytes for array in self.state().values())
+
+    state_names = ()
+
+    def __repr__(self):
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._arg_names)
+        return f"{type(self).__name__}({args})"
+
+    _arg_names = ("lr",)
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent: a step down the slope.
+
+    .. math:: w \leftarrow w - \mathrm{lr}\, g
+
+    Robbins & Monro (1951). Matches ``torch.optim.SGD(lr=lr)``.
+
+    >>> SGD(lr=0.1).step([1.0, 2.0], [10.0, -10.0])
+    array([0., 3.])
+    """
+
+    def update(self, w, g, lr):
+        return w - lr * g                                  # w = w - lr*g
+
+
+class Momentum(Optimizer):
+    r"""SGD with momentum (the heavy ball): the step follows a velocity that remembers past gradients.
+
+    .. math:: v \leftarrow \beta v + g, \qquad w \leftarrow w - \mathrm{lr}\, v, \qquad v_0 = 0
+
+    Polyak (1964). Matches ``torch.optim.SGD(lr=lr, momentum=beta)`` (no dampening).
+
+    Convention: this is the seed's and PyTorch's form, in which ``v`` sums gradients (a steady
+    gradient ``g`` builds up to ``g / (1 - beta)``). The "EMA" form ``v = beta*v + (1-beta)*g`` of
+    some courses gives the same path with ``lr`` scaled by ``1 - beta``. Sutskever et al. (2013) write
+    ``v = beta*v - lr*g; w = w + v``, which differs from this one when ``lr`` changes over time.
+
+    >>> opt = Momentum(lr=0.1, beta=0.9)
+    >>> w = opt.step([0.0], [1.0]); w
+    array([-0.1])
+    >>> opt.step(w, [1.0])        # v = 0.9*1 + 1 = 1.9
+    array([-0.29])
+    """
+
+    state_names = ("v",)
+    _arg_names = ("lr", "beta")
+
+    def __init__(self, lr, beta=0.9):
+        super().__init__(lr)
+        self.beta = _checks.probability("beta", beta)
+        self.v = None
+
+    def update(self, w, g, lr):
+        if self.v is None:
+            self.v = np.zeros_like(w)                      # v_0 = 0
+        self.v = self.beta * self.v + g                    # v = beta*v + g
+        return w - lr * self.v                             # w = w - lr*v
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: divide each coordinate's step by the root of its recent mean squared gradient.
+
+    .. math:: s \leftarrow \beta s + (1-\beta) g^2, \qquad
+              w \leftarrow w - \mathrm{lr}\, \frac{g}{\sqrt{s} + \epsilon}, \qquad s_0 = 0
+
+    Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e (2012).
+    Matches ``torch.optim.RMSprop(lr=lr, alpha=beta, eps=eps)``.
+
+    Convention: the default ``beta = 0.99`` is PyTorch's (its ``alpha``). The seed says 0.999 and
+    Hinton's lecture 0.9; the RMSProp chapter compares all three. ``eps`` is added *outside* the
+    square root, as in PyTorch and the seed (TensorFlow/Keras put it inside).
+
+    >>> opt = RMSProp(lr=0.01, beta=0.99)
+    >>> w = opt.step([0.0, 0.0], [100.0, 1.0])   # first step: lr/sqrt(1-beta) in both coordinates
+    >>> np.round(w, 6)
+    array([-0.1, -0.1])
+    """
+
+    state_names = ("s",)
+    _arg_names = ("lr", "beta", "eps")
+
+    def __init__(self, lr, beta=0.99, eps=1e-8):
+        super().__init__(lr)
+        self.beta = _checks.probability("beta", beta)
+        self.eps = _checks.non_negative("eps", eps)
+        self.s = None
+
+    def update(self, w, g, lr):
+        if self.s is None:
+            self.s = np.zeros_like(w)                                  # s_0 = 0
+        self.s = self.beta * self.s + (1 - self.beta) * g**2           # s = beta*s + (1-beta)*g^2
+        return w - lr * g / (np.sqrt(self.s) + self.eps)               # w = w - lr*g/(sqrt(s)+eps)
+
+
+class Adam(Optimizer):
+    r"""Adam: Momentum's direction, RMSProp's per-coordinate scale, and bias correction.
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1-\beta_1) g \\
+        v &\leftarrow \beta_2 v + (1-\beta_2) g^2 \\
+        \hat m &= m / (1-\beta_1^t), \qquad \hat v = v / (1-\beta_2^t) \\
+        w &\leftarrow w - \mathrm{lr}\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}
+
+    Kingma & Ba (2015). Matches ``torch.optim.Adam(lr, betas=(beta1, beta2), eps, weight_decay)``.
+
+    ``weight_decay`` here is the *coupled* L2 form: ``g + weight_decay * w`` enters the moments and is
+    rescaled by them (PyTorch's Adam does the same). For decoupled decay use :class:`AdamW`.
+
+    Convention: ``eps`` is added after bias correction, outside the square root (PyTorch, the paper).
+
+    The seed's worked example, step 1 with g = 5: m = 0.5 and m_hat = 5.0.
+
+    >>> opt = Adam(lr=0.001)
+    >>> w = opt.step([1.0], [5.0])
+    >>> m_hat = opt.m / (1 - opt.beta1**opt.t)
+    >>> print(f"m = {opt.m[0]:.12g}, m_hat = {m_hat[0]:.12g}")     # 1 - 0.9 is not exactly 0.1
+    m = 0.5, m_hat = 5
+    """
+
+    state_names = ("m", "v")
+    _arg_names = ("lr", "beta1", "beta2", "eps", "weight_decay")
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(lr)
+        self.beta1 = _checks.probability("beta1", beta1)
+        self.beta2 = _checks.probability("beta2", beta2)
+        self.eps = _checks.non_negative("eps", eps)
+        self.weight_decay = _checks.non_negative("weight_decay", weight_decay)
+        self.m = None
+        self.v = None
+
+    def adam_update(self, g):
+        """The bias-corrected direction m_hat / (sqrt(v_hat) + eps) for gradient g at step t."""
+        if self.m is None:
+            self.m, self.v = np.zeros_like(g), np.zeros_like(g)        # m_0 = v_0 = 0
+        t = self.t
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g            # m = beta1*m + (1-beta1)*g
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2         # v = beta2*v + (1-beta2)*g^2
+        m_hat = self.m / (1 - self.beta1**t)                           # m_hat = m / (1 - beta1^t)
+        v_hat = self.v / (1 - self.beta2**t)                           # v_hat = v / (1 - beta2^t)
+        return m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def update(self, w, g, lr):
+        if np.any(self.weight_decay):
+            g = g + self.weight_decay * w                              # L2: the decay joins the gradient
+        return w - lr * self.adam_update(g)                            # w = w - lr*adam_update
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with decoupled weight decay, the optimizer of Transformers and VLAs.
+
+    .. math:: w \leftarrow w - \mathrm{lr}\,\Big(\frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda w\Big)
+
+    with :math:`\hat m, \hat v` from the plain gradient, exactly as in :class:`Adam`. The one
+    difference from ``Adam(weight_decay=λ)`` is where ``λ w`` goes: beside Adam's direction, not
+    inside the gradient, so it is not divided by :math:`\sqrt{\hat v}`.
+
+    Loshchilov & Hutter (2019). Matches ``torch.optim.AdamW`` (which decays first,
+    ``w *= 1 - lr*λ``, the same update rearranged).
+
+    Convention: the decay is multiplied by ``lr``, as in PyTorch and optax. The paper multiplies it
+    by the schedule multiplier only (its ``lr`` is ``alpha`` times that multiplier), so the paper's
+    λ is this ``weight_decay`` times the base learning rate ``alpha``.
+
+    >>> AdamW(lr=0.1, weight_decay=0.5).step([2.0], [0.0])   # zero gradient: only the decay acts
+    array([1.9])
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(lr, beta1, beta2, eps, weight_decay)
+
+    def update(self, w, g, lr):
+        return w - lr * (self.adam_update(g) + self.weight_decay * w)  # decoupled weight decay
+
+
+def _float_array(name, x):
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers, got {x!r}") from None
+    if array.dtype.kind in "biu":
+        return array.astype(float)
+    if array.dtype.kind != "f":
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array

@@ -1,0 +1,208 @@
+"""Learning-rate schedules: pure functions of the step.
+
+Each function here returns a schedule ``lr(step)`` that takes an int or a numpy array of steps and
+returns a float or an array of the same shape::
+
+    s = warmup_cosine(peak_lr=3e-4, warmup_steps=2_000, total_steps=100_000, min_lr=3e-5)
+    steps = np.arange(100_001)
+    plt.plot(steps, s(steps))          # calling s never changes it
+
+A schedule can be passed as ``lr`` to any optimizer in :mod:`lib.optimizers`; the optimizer's
+``k``-th step (k = 0, 1, 2, ...) uses ``s(k)``.
+
+Conventions: warmup rises linearly from 0 at step 0 to the peak at ``warmup_steps`` (so the very
+first step has lr = 0, as with Hugging Face's schedulers). Cosine annealing is the seed's formula
+``lr_min + 0.5*(lr_max - lr_min)*(1 + cos(pi*t/T))``, with ``t`` counted from the end of warmup and
+``T = total_steps - warmup_steps``: it reaches the minimum at ``total_steps`` and stays there.
+(optax's ``decay_steps`` also includes the warmup; PyTorch's ``CosineAnnealingLR`` counts ``t``
+from its own start, so chained after warmup its ``T_max`` is ``total_steps - warmup_steps``.)
+"""
+
+import numpy as np
+
+from . import _checks
+
+
+def _steps(step):
+    t = np.asarray(step, dtype=float)
+    if not np.all(t >= 0):
+        bad = t if t.ndim == 0 else t[~(t >= 0)].flat[0]
+        raise ValueError(f"step must be >= 0, got {float(bad)!r}")
+    return t
+
+
+def _output(values, step):
+    return float(values) if np.ndim(step) == 0 else values
+
+
+def _named(function, description):
+    function.__doc__ = description
+    function.__name__ = function.__qualname__ = description.split("(")[0]
+    function.description = description
+    return function
+
+
+def _cosine(lr_max, lr_min, progress):
+    """lr_min + 0.5*(lr_max - lr_min)*(1 + cos(pi*progress)), progress = t/T in [0, 1]."""
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(np.pi * progress))
+
+
+def _linear(start, end, progress):
+    """From start at progress 0 to end at progress 1."""
+    return start + (end - start) * progress
+
+
+def _progress(t, start, end):
+    """Where t stands between start and end, clipped to [0, 1] (1 from ``end`` on)."""
+    if end <= start:
+        return (t >= end).astype(float)
+    return np.clip((t - start) / (end - start), 0.0, 1.0)
+
+
+def _check_min(min_name, min_lr, peak_name, peak_lr):
+    min_lr = _checks.non_negative(min_name, min_lr)
+    if min_lr > peak_lr:
+        raise ValueError(f"{min_name} must be in [0, {peak_name}] = [0, {peak_lr!r}], got {min_lr!r}")
+    return min_lr
+
+
+def _check_warmup(warmup_steps, total_steps):
+    total_steps = _checks.count("total_steps", total_steps, minimum=1)
+    warmup_steps = _checks.count("warmup_steps", warmup_steps)
+    if warmup_steps > total_steps:
+        raise ValueError(f"warmup_steps must be in [0, total_steps] = [0, {total_steps}], "
+                         f"got {warmup_steps}")
+    return warmup_steps, total_steps
+
+
+def constant(lr):
+    """The same learning rate at every step.
+
+    >>> constant(0.1)(5)
+    0.1
+    """
+    lr = _checks.non_negative("lr", lr)
+
+    def schedule(step):
+        t = _steps(step)
+        return _output(np.full(t.shape, lr), step)
+
+    return _named(schedule, f"constant(lr={lr!r})")
+
+
+def step_decay(lr, step_size, gamma):
+    """Multiply the rate by ``gamma`` every ``step_size`` steps: ``lr * gamma**(step // step_size)``.
+
+    Matches ``torch.optim.lr_scheduler.StepLR``.
+
+    >>> step_decay(0.1, step_size=10, gamma=0.5)([0, 9, 10, 25])
+    array([0.1  , 0.1  , 0.05 , 0.025])
+    """
+    lr = _checks.non_negative("lr", lr)
+    step_size = _checks.count("step_size", step_size, minimum=1)
+    gamma = _checks.hyperparameter("gamma", gamma, 0.0, 1.0, high_open=False)
+
+    def schedule(step):
+        t = _steps(step)
+        return _output(lr * gamma ** np.floor(t / step_size), step)
+
+    return _named(schedule, f"step_decay(lr={lr!r}, step_size={step_size}, gamma={gamma!r})")
+
+
+def linear_warmup(peak_lr, warmup_steps):
+    """Rise linearly from 0 at step 0 to ``peak_lr`` at ``warmup_steps``, then stay there.
+
+    >>> linear_warmup(1e-3, warmup_steps=100)([0, 50, 100, 1000])
+    array([0.    , 0.0005, 0.001 , 0.001 ])
+    """
+    peak_lr = _checks.non_negative("peak_lr", peak_lr)
+    warmup_steps = _checks.count("warmup_steps", warmup_steps)
+
+    def schedule(step):
+        t = _steps(step)
+        return _output(_linear(0.0, peak_lr, _progress(t, 0, warmup_steps)), step)
+
+    return _named(schedule, f"linear_warmup(peak_lr={peak_lr!r}, warmup_steps={warmup_steps})")
+
+
+def cosine_annealing(lr_max, total_steps, lr_min=0.0):
+    """Follow half a cosine from ``lr_max`` at step 0 down to ``lr_min`` at ``total_steps``.
+
+    ``lr_t = lr_min + 0.5*(lr_max - lr_min)*(1 + cos(pi*t/T))`` with ``T = total_steps``, then
+    ``lr_min`` after. Loshchilov & Hutter (2017), SGDR, without restarts; matches
+    ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=total_steps, eta_min=lr_min)`` up to ``T``.
+
+    >>> cosine_annealing(1.0, total_steps=100, lr_min=0.0)([0, 50, 100, 200])
+    array([1. , 0.5, 0. , 0. ])
+    """
+    lr_max = _checks.non_negative("lr_max", lr_max)
+    total_steps = _checks.count("total_steps", total_steps, minimum=1)
+    lr_min = _check_min("lr_min", lr_min, "lr_max", lr_max)
+
+    def schedule(step):
+        t = _steps(step)
+        return _output(_cosine(lr_max, lr_min, _progress(t, 0, total_steps)), step)
+
+    return _named(schedule, f"cosine_annealing(lr_max={lr_max!r}, total_steps={total_steps}, "
+                            f"lr_min={lr_min!r})")
+
+
+def warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr=0.0):
+    """Linear warmup to ``peak_lr``, then cosine annealing to ``min_lr`` at ``total_steps``.
+
+    The standard schedule of Transformer and VLA training. The seed's practice 4:
+
+    >>> s = warmup_cosine(2e-4, warmup_steps=2_000, total_steps=100_000, min_lr=2e-5)
+    >>> [f"{s(k):.3g}" for k in (0, 1_000, 2_000, 50_000, 100_000)]
+    ['0', '0.0001', '0.0002', '0.000113', '2e-05']
+    """
+    peak_lr = _checks.non_negative("peak_lr", peak_lr)
+    warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
+    min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
+
+    def schedule(step):
+        t = _steps(step)
+        warmup = _linear(0.0, peak_lr, _progress(t, 0, warmup_steps))
+        decay = _cosine(peak_lr, min_lr, _progress(t, warmup_steps, total_steps))
+        return _output(np.where(t < warmup_steps, warmup, decay), step)
+
+    return _named(schedule, f"warmup_cosine(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
+                            f"total_steps={total_steps}, min_lr={min_lr!r})")
+
+
+def warmup_linear(peak_lr, warmup_steps, total_steps, min_lr=0.0):
+    """Linear warmup to ``peak_lr``, then a straight line down to ``min_lr`` at ``total_steps`` (BERT).
+
+    >>> warmup_linear(1e-4, warmup_steps=10, total_steps=110)([0, 5, 10, 60, 110])
+    array([0.e+00, 5.e-05, 1.e-04, 5.e-05, 0.e+00])
+    """
+    peak_lr = _checks.non_negative("peak_lr", peak_lr)
+    warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
+    min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
+
+    def schedule(step):
+        t = _steps(step)
+        warmup = _linear(0.0, peak_lr, _progress(t, 0, warmup_steps))
+        decay = _linear(peak_lr, min_lr, _progress(t, warmup_steps, total_steps))
+        return _output(np.where(t < warmup_steps, warmup, decay), step)
+
+    return _named(schedule, f"warmup_linear(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
+                            f"total_steps={total_steps}, min_lr={min_lr!r})")
+
+
+def stack(*schedules):
+    """Join schedules into one for a sweep: ``stack(a, b)(k)`` is ``[[a(k)], [b(k)]]``, shape (n, 1).
+
+    Pass it as ``lr`` with weights of shape ``(n, dims)`` to run n schedules at once.
+
+    >>> stack(constant(0.1), linear_warmup(1.0, warmup_steps=4))(2)
+    array([[0.1],
+           [0.5]])
+    """
+    if not schedules or not all(callable(s) for s in schedules):
+        raise ValueError("stack needs one or more schedules (functions of the step)")
+
+    def schedule(step):
+        return np.array([[s(step)] for s in schedules])
+
+    return _named(schedule, f"stack({len(schedules)} schedules)")
