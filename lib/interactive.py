@@ -1,0 +1,347 @@
+"""Interactive figures: one call gives live sliders in Jupyter and a working static twin on the web page.
+
+A chapter builds a matplotlib figure once, marks the artists that change as ``animated=True``, and
+writes an ``update(**values)`` function that sets their data and returns a one-line readout::
+
+    fig, ax = plots.new_figure()
+    line, = ax.plot([], [], animated=True)
+
+    def update(lr, beta):
+        result = run(Momentum(lr, beta), valley, start, steps=100)
+        line.set_data(*result.trajectory.T)
+        return plots.describe(result)            # "converged in 43 steps"
+
+    interactive(fig, update, lr_slider(...), beta_slider(...), alt="...")
+
+Displaying the returned object publishes ONE output carrying two representations:
+
+* ``application/vnd.jupyter.widget-view+json``: ipywidgets sliders and an image. JupyterLab (``make
+  lab``) shows this one; moving a slider calls ``update`` and redraws only the animated artists over
+  a cached background (blitting), so a move costs a few milliseconds, not a full replot.
+* ``text/html``: the static twin. Every combination of slider positions is rendered once, when the
+  cell runs, into a small PNG frame; the page's script (``_static/interactive.js``) swaps frames as
+  the reader moves HTML range inputs, with no kernel. The book's HTML build is told to prefer this
+  representation (``nb_mime_priority_overrides`` in ``_config.yml``).
+
+Slider values are a fixed grid (log-spaced for learning rates), shared by both faces, so what the
+reader sees on the page is exactly what the kernel would draw.
+"""
+
+import base64
+import html
+import io
+import itertools
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+MAX_FRAMES = 160
+"""A static twin holds at most this many frames (product of the slider lengths): pages stay small."""
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A slider over a fixed grid of ``values``; ``update`` receives the value as keyword ``name``."""
+
+    name: str
+    values: tuple
+    default: object
+    label: str = ""
+    fmt: str = "{:.3g}"
+    log: bool = False
+
+    def __post_init__(self):
+        values = tuple(v.item() if isinstance(v, np.generic) else v for v in self.values)
+        object.__setattr__(self, "values", values)
+        if not values:
+            raise ValueError(f"slider {self.name!r}: values must not be empty")
+        if self.default not in values:
+            # Snap the default to the nearest grid value, so a slider always starts on the grid.
+            if all(isinstance(v, (int, float)) for v in values):
+                scale = np.log if self.log else (lambda x: x)
+                nearest = min(values, key=lambda v: abs(scale(v) - scale(self.default)))
+                object.__setattr__(self, "default", nearest)
+            else:
+                raise ValueError(f"slider {self.name!r}: default {self.default!r} is not one of {values}")
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
+
+    def text(self, value):
+        return value if isinstance(value, str) else self.fmt.format(value)
+
+    @property
+    def index(self):
+        return self.values.index(self.default)
+
+
+def log_slider(name, low, high, n, default, label="", fmt="{:.2g}"):
+    """``n`` log-spaced values from ``low`` to ``high`` (learning rates, eps, weight decay)."""
+    return Slider(name, tuple(float(f"{v:.4g}") for v in np.geomspace(low, high, n)), default,
+                  label, fmt, log=True)
+
+
+def linear_slider(name, low, high, n, default, label="", fmt="{:.3g}", integer=False):
+    """``n`` evenly spaced values from ``low`` to ``high``."""
+    values = np.linspace(low, high, n)
+    values = tuple(int(round(v)) for v in values) if integer else tuple(float(f"{v:.6g}") for v in values)
+    return Slider(name, tuple(dict.fromkeys(values)), default, label, "{:d}" if integer else fmt)
+
+
+def choice_slider(name, values, default, label="", fmt="{}"):
+    """A slider over any listed values (betas such as 0, 0.5, 0.9, 0.99; on/off toggles)."""
+    return Slider(name, tuple(values), default, label, fmt)
+
+
+def lr_slider(low=1e-3, high=1.0, n=13, default=0.1, name="lr", label="learning rate lr"):
+    """Log-scale learning-rate slider."""
+    return log_slider(name, low, high, n, default, label)
+
+
+def beta_slider(values=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99), default=0.9, name="beta", label="β"):
+    """Decay-rate slider over the values people actually use."""
+    return choice_slider(name, values, default, label, "{:g}")
+
+
+def beta1_slider(values=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99), default=0.9):
+    return beta_slider(values, default, name="beta1", label="β₁")
+
+
+def beta2_slider(values=(0.9, 0.95, 0.99, 0.999, 0.9999), default=0.999):
+    return beta_slider(values, default, name="beta2", label="β₂")
+
+
+def eps_slider(low=1e-8, high=1e-1, n=8, default=1e-8):
+    return log_slider("eps", low, high, n, default, "ε")
+
+
+def weight_decay_slider(values=(0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0), default=0.1):
+    return choice_slider("weight_decay", values, default, "weight decay λ", "{:g}")
+
+
+def steps_slider(low=10, high=200, n=8, default=100, name="steps", label="steps"):
+    return linear_slider(name, low, high, n, default, label, integer=True)
+
+
+def warmup_slider(values=(0, 10, 25, 50, 100, 200, 400), default=100, name="warmup_steps",
+                  label="warmup steps"):
+    return choice_slider(name, values, default, label, "{:d}")
+
+
+@dataclass
+class InteractiveFigure:
+    """A figure, an ``update(**values) -> readout`` function and its sliders. Display it to use it."""
+
+    fig: object
+    update: object
+    sliders: tuple
+    alt: str
+    caption: str = ""
+    _background: object = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        names = [s.name for s in self.sliders]
+        if len(set(names)) != len(names):
+            raise ValueError(f"slider names must be distinct, got {names}")
+        if not self.alt:
+            raise ValueError("alt must describe the figure for readers who cannot see it")
+        if self.fig.canvas is None or not isinstance(self.fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(self.fig)
+        n_frames = int(np.prod([len(s.values) for s in self.sliders]))
+        if n_frames > MAX_FRAMES:
+            raise ValueError(f"the sliders span {n_frames} combinations; the static twin allows at most "
+                             f"{MAX_FRAMES}: use fewer values per slider")
+
+    @property
+    def defaults(self):
+        return {s.name: s.default for s in self.sliders}
+
+    def draw(self, **values):
+        """Redraw for these slider values; return (RGBA array, readout). Blits over a cached background."""
+        values = {**self.defaults, **values}
+        readout = self.update(**values) or ""
+        canvas = self.fig.canvas
+        if self._background is None:
+            canvas.draw()                                   # everything not animated, once
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in self._animated():
+            self.fig.draw_artist(artist)
+        return np.asarray(canvas.buffer_rgba()).copy(), str(readout)
+
+    def _animated(self):
+        artists = self.fig.findobj(lambda a: a.get_animated() and a.get_visible())
+        return sorted(artists, key=lambda a: a.get_zorder())
+
+    def render(self, **values):
+        """PNG bytes and readout for these slider values (cached per combination)."""
+        key = tuple({**self.defaults, **values}[s.name] for s in self.sliders)
+        if key not in self._cache:
+            rgba, readout = self.draw(**dict(zip((s.name for s in self.sliders), key)))
+            self._cache[key] = (rgba, readout)
+        rgba, readout = self._cache[key]
+        return _png(rgba), readout
+
+    def background_png(self):
+        """The figure without its animated artists, as PNG."""
+        if self._background is None:
+            self.draw()
+        return _png(np.asarray(self._background_rgba()))
+
+    def _background_rgba(self):
+        canvas = self.fig.canvas
+        canvas.restore_region(self._background)
+        return np.asarray(canvas.buffer_rgba()).copy()
+
+    def frames(self):
+        """Every combination of slider values, in C order over the sliders, as (overlay PNG, readout).
+
+        An overlay holds only the pixels that differ from the background (the rest transparent), so
+        the page stacks it on :meth:`background_png` and gets the frame exactly, at a fraction of
+        the size of a full image.
+        """
+        names = [s.name for s in self.sliders]
+        combos = list(itertools.product(*(s.values for s in self.sliders)))
+        drawn = [(self.draw(**dict(zip(names, combo)))) for combo in combos]
+        background = self._background_rgba()
+        return [(_overlay_png(rgba, background), readout) for rgba, readout in drawn]
+
+    # --- the two faces -------------------------------------------------------------------------
+    def static_html(self):
+        frames = self.frames()
+        spec = {
+            "shape": [len(s.values) for s in self.sliders],
+            "frames": [base64.b64encode(png).decode("ascii") for png, _ in frames],
+            "readouts": [readout for _, readout in frames],
+        }
+        background = base64.b64encode(self.background_png()).decode("ascii")
+        first = spec["frames"][self._default_index()]
+        readout = spec["readouts"][self._default_index()]
+        controls = "".join(
+            f'<label class="optbook-slider"><span class="optbook-name">{html.escape(s.label)}</span>'
+            f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" value="{s.index}" '
+            f'aria-label="{html.escape(s.label)}" '
+            f'data-labels="{html.escape(json.dumps([s.text(v) for v in s.values]))}">'
+            f'<output>{html.escape(s.text(s.default))}</output></label>'
+            for s in self.sliders)
+        caption = f'<p class="optbook-caption">{html.escape(self.caption)}</p>' if self.caption else ""
+        return (
+            f'<div class="optbook-interactive">'
+            f'<div class="optbook-stack">'
+            f'<img class="optbook-frame" alt="{html.escape(self.alt)}" '
+            f'src="data:image/png;base64,{background}">'
+            f'<img class="optbook-overlay" alt="" src="data:image/png;base64,{first}">'
+            f'</div>'
+            f'<div class="optbook-controls">{controls}</div>'
+            f'<p class="optbook-readout" aria-live="polite">{html.escape(readout)}</p>{caption}'
+            f'<script type="application/json" class="optbook-frames">{json.dumps(spec)}</script>'
+            f'</div>')
+
+    def _default_index(self):
+        index = 0
+        for s in self.sliders:
+            index = index * len(s.values) + s.index
+        return index
+
+    def widget(self):
+        import ipywidgets as widgets
+
+        png, readout = self.render()
+        image = widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%"))
+        text = widgets.HTML(value=html.escape(readout))
+        controls = []
+        for s in self.sliders:
+            control = widgets.SelectionSlider(
+                options=[(s.text(v), v) for v in s.values], value=s.default, description=s.label,
+                continuous_update=True, style={"description_width": "initial"},
+                layout=widgets.Layout(width="420px"))
+            controls.append(control)
+
+        def on_change(_change):
+            values = {s.name: c.value for s, c in zip(self.sliders, controls)}
+            image.value, readout = self.render(**values)
+            text.value = html.escape(readout)
+
+        for control in controls:
+            control.observe(on_change, names="value")
+        return widgets.VBox([image, widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap")),
+                             text])
+
+    def _ipython_display_(self):
+        from IPython.display import publish_display_data
+
+        _benchmark_hook(self)
+        data = {"text/plain": f"<interactive figure: {self.alt}>", "text/html": self.static_html()}
+        try:
+            view = self.widget()
+            data["application/vnd.jupyter.widget-view+json"] = {
+                "model_id": view.model_id, "version_major": 2, "version_minor": 0}
+        except Exception:  # no widget support (plain Python): the static twin still shows
+            pass
+        publish_display_data(data)
+
+
+def interactive(fig, update, *sliders, alt, caption=""):
+    """Make ``fig`` interactive: ``update(**slider_values)`` redraws its animated artists.
+
+    Returns an :class:`InteractiveFigure`; leave it as the last expression of a cell to display it.
+    """
+    if not sliders:
+        raise ValueError("interactive needs at least one slider")
+    return InteractiveFigure(fig, update, tuple(sliders), alt, caption)
+
+
+def _png(rgba):
+    """A small PNG of an RGBA frame: 128-colour palette, visually the same as the original."""
+    image = Image.fromarray(rgba[..., :3]).quantize(colors=128, method=Image.Quantize.MEDIANCUT,
+                                                     dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def _overlay_png(rgba, background):
+    """PNG of the pixels of ``rgba`` that differ from ``background``; the others transparent."""
+    changed = np.any(rgba[..., :3] != background[..., :3], axis=-1)
+    image = Image.fromarray(rgba[..., :3]).quantize(colors=255, method=Image.Quantize.MEDIANCUT,
+                                                     dither=Image.Dither.NONE)
+    indices = np.asarray(image).copy()
+    indices[~changed] = 255
+    overlay = Image.fromarray(indices, mode="P")
+    palette = image.getpalette()[: 3 * 255]
+    overlay.putpalette(palette + [255, 255, 255] * (256 - len(palette) // 3))
+    buffer = io.BytesIO()
+    overlay.save(buffer, format="PNG", transparency=255, optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def measure_latency(figure, moves=30, seed=0):
+    """Time ``moves`` random slider changes, uncached (update + redraw + PNG), in milliseconds."""
+    rng = np.random.default_rng(seed)
+    figure.draw()                                           # the background is cached once
+    times = []
+    for _ in range(moves):
+        values = {s.name: s.values[rng.integers(len(s.values))] for s in figure.sliders}
+        start = time.perf_counter()
+        rgba, _ = figure.draw(**values)
+        _png(rgba)
+        times.append((time.perf_counter() - start) * 1e3)
+    return np.array(times)
+
+
+def _benchmark_hook(figure):
+    """When the benchmark runs the book (OPTBOOK_BENCH_FILE set), record this figure's latency."""
+    path = os.environ.get("OPTBOOK_BENCH_FILE")
+    if not path:
+        return
+    times = measure_latency(figure)
+    record = {"name": figure.alt[:80], "p50_ms": float(np.percentile(times, 50)),
+              "p95_ms": float(np.percentile(times, 95)), "moves": len(times)}
+    with open(path, "a") as out:
+        out.write(json.dumps(record) + "\n")

@@ -1,0 +1,153 @@
+"""The book's plot style and the figure pieces chapters share: contours, trajectories, loss curves.
+
+Figures that sliders redraw are built with :func:`new_figure` (not pyplot, so a cell does not also
+print them as a static image), with fixed axes: a run that diverges leaves the frame and
+:func:`describe` says so, instead of the axes rescaling around it.
+"""
+
+from contextlib import contextmanager
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+COLORS = {
+    "SGD": "#1f77b4",
+    "Momentum": "#d62728",
+    "RMSProp": "#2ca02c",
+    "Adam": "#9467bd",
+    "AdamW": "#ff7f0e",
+    "Adam + L2": "#8c564b",
+}
+"""One colour per optimizer, the same in every chapter."""
+
+STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "lines.linewidth": 1.8,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "image.cmap": "viridis",
+}
+"""rcParams of the house style (white backgrounds keep figures readable in the site's dark mode)."""
+
+
+def use_house_style():
+    """Apply :data:`STYLE` to matplotlib for this session (a chapter's first cell calls it)."""
+    mpl.rcParams.update(STYLE)
+
+
+@contextmanager
+def house_style():
+    """The house style inside a ``with`` block only."""
+    with mpl.rc_context(STYLE):
+        yield
+
+
+def new_figure(ncols=1, nrows=1, width=8.0, height=3.6, **subplot_kw):
+    """A Figure with an Agg canvas (outside pyplot), and its axes, in the house style."""
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw=subplot_kw)
+    return fig, (axes[0, 0] if axes.size == 1 else axes.ravel())
+
+
+def contour(ax, surface, n=200, levels=None, filled=True):
+    """Draw ``surface``'s loss as contours over its window, mark its minima, and fix the axes."""
+    x = np.linspace(*surface.xlim, n)
+    y = np.linspace(*surface.ylim, n)
+    grid = np.stack(np.meshgrid(x, y), axis=-1)
+    z = surface.loss(grid)
+    if levels is None:
+        levels = getattr(surface, "levels", None)
+    if levels is None:
+        levels = 20
+    positive = np.all(np.asarray(levels) > 0) if np.ndim(levels) else False
+    norm = LogNorm() if positive else None
+    if filled:
+        ax.contourf(x, y, z, levels=levels, cmap="Blues_r", alpha=0.55, norm=norm, extend="both")
+    ax.contour(x, y, z, levels=levels, colors="0.35", linewidths=0.5, alpha=0.7, norm=norm)
+    for point in np.atleast_2d(getattr(surface, "minima", np.empty((0, 2)))):
+        ax.plot(*point, marker="*", color="gold", markeredgecolor="k", markersize=13, zorder=5)
+    fix_axes(ax, surface.xlim, surface.ylim)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.set_aspect("equal", adjustable="box")
+    return ax
+
+
+def fix_axes(ax, xlim, ylim):
+    """Freeze the axes' limits so later data never rescales them."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_autoscale_on(False)
+
+
+def trajectory_line(ax, label, color=None, animated=True, **kwargs):
+    """An empty line with dots at each step, for :func:`set_trajectory` to fill."""
+    color = color or COLORS.get(label)
+    (line,) = ax.plot([], [], "-o", markersize=2.5, color=color, label=label, animated=animated,
+                      **kwargs)
+    return line
+
+
+def set_trajectory(line, trajectory):
+    """Show a trajectory of shape (steps + 1, 2); NaN entries after a divergence are not drawn."""
+    trajectory = np.asarray(trajectory, dtype=float)
+    line.set_data(trajectory[:, 0], trajectory[:, 1])
+
+
+def status_text(ax, animated=True, **kwargs):
+    """A text artist in the axes' upper left for a message such as "diverged at step 12"."""
+    options = dict(transform=ax.transAxes, va="top", ha="left", fontsize=10,
+                   bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.7", alpha=0.9))
+    options.update(kwargs)
+    return ax.text(0.02, 0.97, "", animated=animated, **options)
+
+
+def describe(result, tol=1e-6, min_loss=0.0, name=""):
+    """One line about a run: "diverged at step 12", "converged in 43 steps", or the final loss.
+
+    ``result`` has ``losses`` (steps + 1 values) and ``diverged_at`` (a step or None).
+    """
+    prefix = f"{name}: " if name else ""
+    diverged_at = getattr(result, "diverged_at", None)
+    if diverged_at is not None and np.ndim(diverged_at) == 0 and int(diverged_at) >= 0:
+        return f"{prefix}diverged at step {int(diverged_at)}"
+    gap = np.asarray(result.losses, dtype=float) - min_loss
+    below = np.flatnonzero(gap < tol)
+    if below.size:
+        return f"{prefix}converged in {int(below[0])} steps (loss within {tol:g} of the minimum)"
+    return f"{prefix}after {len(gap) - 1} steps the loss is {gap[-1] + min_loss:.3g}"
+
+
+def loss_axes(ax, steps, ylim=(1e-8, 1e2), log=True, ylabel="loss"):
+    """Fixed axes for loss-versus-step curves (log scale by default)."""
+    if log:
+        ax.set_yscale("log")
+    fix_axes(ax, (0, steps), ylim)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def set_loss_curve(line, losses, floor=None):
+    """Show a loss curve; values at or below ``floor`` (for log axes) are clipped to it."""
+    losses = np.asarray(losses, dtype=float)
+    if floor is not None:
+        losses = np.where(np.isfinite(losses), np.maximum(losses, floor), np.nan)
+    line.set_data(np.arange(len(losses)), losses)
