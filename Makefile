@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+SITE   := _build/html/index.html
 
-.PHONY: book book-fast test test-unit test-notebooks lab bench clean setup
+.PHONY: book book-fast test test-unit test-notebooks test-site lab bench worksheets screenshots clean setup
 
 setup: $(STAMP)
 
@@ -24,18 +25,34 @@ book: $(STAMP)
 
 # An incremental build for authors (reuses the execution cache; not for CI).
 book-fast: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-test: test-unit test-notebooks
+$(SITE):
+	$(MAKE) book
+
+# Every test: unit tests and doctests, every notebook cell (nbval), the built site in a browser.
+test: test-unit test-notebooks test-site
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider tests lib
+	$(BIN)/python -m pytest -p no:cacheprovider tests lib --ignore=tests/site
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax $(NOTEBOOKS)
 
+# Browser tests of the built site (builds it first if there is none; `make book` rebuilds).
+test-site: $(STAMP) $(SITE)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/site
+
+screenshots: test-site
+
+worksheets: $(STAMP)
+	$(BIN)/python tools/make_worksheets.py
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab book
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf _build
