@@ -13,7 +13,23 @@ def drop_widget_state(app, pagename, templatename, context, doctree):
         del js_files[key]
 
 
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """sphinx-thebe's inline configuration script is added twice under jupyter-book 1.0, which
+    makes the browser log "Identifier 'THEBE_JS_URL' has already been declared": keep one."""
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        key = (getattr(script, "filename", str(script)) or None,   # None and "" both mean inline
+               repr(sorted((k, v) for k, v in attributes.items() if k != "priority")))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"][:] = kept   # in place: it is the builder's own list, which later handlers extend
+
+
 def setup(app):
+    # Early: html-page-context stops at the first handler that returns a template name.
+    app.connect("html-page-context", drop_duplicate_scripts, priority=100)
     # Before myst-nb's own html-page-context handler (default priority 500) adds the files.
     app.connect("html-page-context", drop_widget_state, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

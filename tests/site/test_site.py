@@ -88,9 +88,10 @@ def open_page(browser, server, name, width=1280, height=900, color_scheme="light
     page.goto(f"{server}/{name}", wait_until="load")
     page.wait_for_load_state("networkidle")
     # MathJax typesets asynchronously; wait until it has finished (pages without math skip this).
-    page.wait_for_function("!window.MathJax || !MathJax.startup || !MathJax.startup.promise || "
-                           "MathJax.startup.document.state() >= 200", timeout=20000)
-    page.evaluate("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    if page.locator(".math").count():
+        page.wait_for_function("!!(window.MathJax && MathJax.startup && MathJax.startup.promise)",
+                               timeout=20000)
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
     return page, log
 
 
@@ -174,9 +175,13 @@ def test_phone_width_and_dark_mode(browser, server):
     page, log = open_page(browser, server, name, color_scheme="dark")
     try:
         page.evaluate("document.documentElement.dataset.theme = 'dark'")
-        background = page.locator("img.optbook-frame").first.evaluate(
-            "img => getComputedStyle(img).backgroundColor")
-        assert background in ("rgb(255, 255, 255)", "rgba(255, 255, 255, 1)")
+        frame = page.locator("img.optbook-frame").first
+        overlay = page.locator("img.optbook-overlay").first
+        assert frame.evaluate("img => getComputedStyle(img).backgroundColor") == "rgb(255, 255, 255)"
+        # the overlay sits exactly on its frame (no padding pushed in by the theme)
+        box_frame, box_overlay = frame.bounding_box(), overlay.bounding_box()
+        for key in ("x", "y", "width", "height"):
+            assert abs(box_frame[key] - box_overlay[key]) < 0.5, (key, box_frame, box_overlay)
         page.screenshot(path=str(SHOTS / "dark.png"), full_page=False)
     finally:
         page.close()
