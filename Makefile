@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 SITE   := _build/html/index.html
+# The book's matrices are small: one BLAS thread is faster than two fighting over 2 cores.
+export OPENBLAS_NUM_THREADS := 1
 
 .PHONY: book book-fast test test-unit test-notebooks test-site lab bench worksheets screenshots clean setup
 

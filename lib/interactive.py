@@ -340,8 +340,11 @@ def _benchmark_hook(figure):
     path = os.environ.get("OPTBOOK_BENCH_FILE")
     if not path:
         return
+    start = time.perf_counter()
     times = measure_latency(figure)
-    record = {"name": figure.alt[:80], "p50_ms": float(np.percentile(times, 50)),
-              "p95_ms": float(np.percentile(times, 95)), "moves": len(times)}
+    record = {"name": figure.alt[:70], "p50_ms": float(np.percentile(times, 50)),
+              "p95_ms": float(np.percentile(times, 95)), "moves": len(times),
+              "frames": int(np.prod([len(s.values) for s in figure.sliders])),
+              "measure_s": time.perf_counter() - start}
     with open(path, "a") as out:
         out.write(json.dumps(record) + "\n")

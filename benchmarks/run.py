@@ -1,0 +1,282 @@
+"""`make bench`: how fast the book is for its readers and its authors.
+
+Measures, with medians over repeated runs on this machine:
+  * slider redraw latency of every interactive figure in the book (in the kernel: update, blit,
+    PNG), p50 and p95, against a naive replot-everything `interact` measured in the same run;
+  * the static twin's switch time in headless chromium (input event to decoded frame);
+  * the time to execute each chapter and all of them (as nbval does), a clean build, and a cached
+    rebuild after a one-line markdown change;
+  * sweep throughput: 100,000 (lr, beta) settings x 200 steps of Momentum through the lib's
+    broadcasting, against a Python loop over the same settings (a sample, scaled).
+
+Writes benchmarks/results.json and benchmarks/results.md. Usage: make bench [ARGS="--skip-build"].
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TARGETS = {"slider_p50_ms": 50, "slider_p95_ms": 150, "twin_switch_p50_ms": 50, "execute_all_s": 180,
+           "build_clean_s": 300, "build_cached_s": 30, "sweep_s": 0.5, "sweep_speedup": 100}
+SWEEP_SETTINGS, SWEEP_STEPS = 100_000, 200
+
+
+# --- sweep throughput -------------------------------------------------------------------------
+SWEEP_CODE = """
+import json, sys, time
+import numpy as np
+from lib.optimizers import Momentum
+from lib.surfaces import narrow_valley
+
+n, steps = int(sys.argv[1]), int(sys.argv[2])
+valley = narrow_valley()
+lrs, betas = np.meshgrid(np.geomspace(1e-3, 2.0, 400), np.linspace(0.0, 0.99, n // 400))
+lrs, betas = lrs.ravel(), betas.ravel()
+
+def sweep():
+    # Settings on the last axis: W has shape (2, n) and lr, beta shape (n,), so numpy's inner
+    # loops run along the long axis. The gradient of 1/2 (w - w*)^T A (w - w*) is A (w - w*).
+    W = np.repeat(valley.start[:, None], lrs.size, axis=1)
+    opt = Momentum(lr=lrs, beta=betas)
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            W = opt.step(W, valley.A @ (W - valley.minimum[:, None]))
+    return W
+
+def loop(indices):
+    finals = []
+    with np.errstate(all="ignore"):
+        for i in indices:
+            opt, w = Momentum(lr=float(lrs[i]), beta=float(betas[i])), valley.start.copy()
+            for _ in range(steps):
+                w = opt.step(w, valley.grad(w))
+            finals.append(w)
+    return np.array(finals)
+
+times = []
+for _ in range(5):
+    start = time.perf_counter(); W = sweep(); times.append(time.perf_counter() - start)
+sample = np.random.default_rng(0).choice(lrs.size, 300, replace=False)
+start = time.perf_counter(); finals = loop(sample); loop_s = (time.perf_counter() - start) * lrs.size / sample.size
+same = np.allclose(finals, W[:, sample].T, rtol=1e-12, atol=0, equal_nan=True)
+print(json.dumps({"sweep_s": float(np.median(times)), "loop_s_scaled": loop_s,
+                  "settings": int(lrs.size), "steps": steps, "sweep_equals_loop": bool(same)}))
+"""
+
+
+def sweep_throughput():
+    """Run in a fresh interpreter, so nothing else in this process shares its memory."""
+    out = subprocess.run([sys.executable, "-c", SWEEP_CODE, str(SWEEP_SETTINGS), str(SWEEP_STEPS)],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+# --- slider latency and chapter execution -----------------------------------------------------
+def naive_interact_baseline(moves=30):
+    """What a naive `interact` costs: build the whole figure again and save it, every move."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lib.surfaces import narrow_valley
+
+    valley = narrow_valley()
+    x = np.linspace(*valley.xlim, 400)
+    y = np.linspace(*valley.ylim, 400)
+    z = valley.loss(np.stack(np.meshgrid(x, y), axis=-1))
+    times = []
+    for move in range(moves):
+        start = time.perf_counter()
+        fig, ax = plt.subplots(figsize=(8, 3.6))
+        ax.contour(x, y, z, levels=15)
+        ax.plot(np.linspace(-8, 0, 100), np.sin(np.linspace(0, 10, 100) + move), "-o", markersize=2)
+        fig.savefig(tempfile.TemporaryFile(), format="png")
+        plt.close(fig)
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def notebooks():
+    return sorted(p for p in (ROOT / "book").glob("*.ipynb"))
+
+
+def execute_chapters():
+    """Execute each notebook as nbval does (fresh kernel, every cell), recording slider latency."""
+    import nbclient
+    import nbformat
+
+    chapters, sliders = {}, []
+    for path in notebooks():
+        record_file = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+        os.environ["OPTBOOK_BENCH_FILE"] = str(record_file)
+        nb = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3",
+                                         resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        elapsed = time.perf_counter() - start
+        records = [json.loads(line) for line in record_file.read_text().splitlines() if line]
+        record_file.unlink()
+        measuring = sum(r["measure_s"] for r in records)
+        chapters[path.stem] = round(elapsed - measuring, 2)
+        for r in records:
+            sliders.append({"name": f"{path.stem}: {r['name']}", "p50_ms": round(r["p50_ms"], 1),
+                            "p95_ms": round(r["p95_ms"], 1), "frames": r["frames"]})
+        print(f"  {path.stem}: {chapters[path.stem]:.1f} s, {len(records)} interactive figure(s)",
+              flush=True)
+    os.environ.pop("OPTBOOK_BENCH_FILE", None)
+    return chapters, sliders
+
+
+# --- builds -----------------------------------------------------------------------------------
+def build(clean):
+    if clean:
+        for sub in ("html", ".doctrees", "jupyter_execute", ".jupyter_cache"):
+            shutil.rmtree(ROOT / "_build" / sub, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run([str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick",
+                    "--keep-going", "--quiet"], cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def build_cached():
+    """Rebuild after a one-line change to a markdown page (the page is restored afterwards)."""
+    page = ROOT / "book" / "intro.md"
+    original = page.read_text()
+    try:
+        page.write_text(original + "\n<!-- benchmark edit -->\n")
+        return build(clean=False)
+    finally:
+        page.write_text(original)
+
+
+# --- static twin in the browser ---------------------------------------------------------------
+SWITCH_JS = """async (args) => {
+  const [figIndex, moves] = args;
+  const root = document.querySelectorAll('.optbook-interactive')[figIndex];
+  const inputs = root.querySelectorAll('input[type=range]');
+  const overlay = root.querySelector('img.optbook-overlay');
+  const times = [];
+  for (let k = 0; k < moves; k++) {
+    const input = inputs[k % inputs.length];
+    const max = parseInt(input.max, 10);
+    const t0 = performance.now();
+    input.value = String((parseInt(input.value, 10) + 1) % (max + 1));
+    input.dispatchEvent(new Event('input'));
+    await overlay.decode();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+def twin_switch_times(max_pages=4, moves=40):
+    site = ROOT / "_build" / "html"
+    pages = [p for p in sorted((site / "book").glob("*.html")) if "optbook-interactive" in p.read_text()]
+    if not pages or not Path("/usr/bin/chromium").exists():
+        return []
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    results = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page()
+            for path in pages[:max_pages]:
+                page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/book/{path.name}")
+                page.wait_for_load_state("networkidle")
+                times = page.evaluate(SWITCH_JS, [0, moves])
+                results.append({"page": path.stem, "p50_ms": round(float(np.median(times)), 2),
+                                "p95_ms": round(float(np.percentile(times, 95)), 2)})
+            browser.close()
+    finally:
+        httpd.shutdown()
+    return results
+
+
+# --- report -----------------------------------------------------------------------------------
+def report(results):
+    lines = ["| measure | result | target |", "|---|---|---|"]
+    sliders = results["sliders"]
+    if sliders:
+        worst50 = max(s["p50_ms"] for s in sliders)
+        worst95 = max(s["p95_ms"] for s in sliders)
+        lines.append(f"| slider redraw, worst figure p50 / p95 ({len(sliders)} figures) | "
+                     f"{worst50:.0f} / {worst95:.0f} ms | ≤ 50 / ≤ 150 ms |")
+    lines.append(f"| naive replot-everything interact, p50 | {results['naive_interact_p50_ms']:.0f} ms "
+                 f"({results['naive_over_median_figure']:.0f}× our median figure) | (baseline) |")
+    if results["twin_switch"]:
+        worst = max(t["p50_ms"] for t in results["twin_switch"])
+        lines.append(f"| static twin switch in chromium, worst page p50 | {worst:.1f} ms | ≤ 50 ms |")
+    lines.append(f"| execute all chapters | {results['execute_all_s']:.0f} s | ≤ 180 s |")
+    if results.get("build_clean_s") is not None:
+        lines.append(f"| clean build (`make book`) | {results['build_clean_s']:.0f} s | ≤ 300 s |")
+        lines.append(f"| cached rebuild, one markdown edit | {results['build_cached_s']:.0f} s | ≤ 30 s |")
+    lines.append(f"| sweep 100,000 (lr, β) × 200 Momentum steps | {results['sweep_s']:.2f} s | ≤ 0.5 s |")
+    lines.append(f"| sweep speed-up over a Python loop | {results['sweep_speedup']:.0f}× | ≥ 100× |")
+    table = "\n".join(lines)
+    detail = ["", "| figure | frames | p50 ms | p95 ms |", "|---|---|---|---|"]
+    detail += [f"| {s['name']} | {s['frames']} | {s['p50_ms']} | {s['p95_ms']} |" for s in sliders]
+    detail += ["", "| chapter | execute s |", "|---|---|"]
+    detail += [f"| {name} | {sec} |" for name, sec in results["execute_chapters_s"].items()]
+    return table, "\n".join(detail)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-build", action="store_true", help="do not time the builds")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    print("sweep throughput ...", flush=True)
+    sweep = sweep_throughput()
+    print("naive interact baseline ...", flush=True)
+    naive50, naive95 = naive_interact_baseline()
+    print("executing chapters ...", flush=True)
+    chapters, sliders = execute_chapters()
+    results = {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "sliders": sliders,
+               "naive_interact_p50_ms": round(naive50, 1), "naive_interact_p95_ms": round(naive95, 1),
+               "execute_chapters_s": chapters, "execute_all_s": round(sum(chapters.values()), 1),
+               "sweep": sweep}
+    median_figure = float(np.median([s["p50_ms"] for s in sliders])) if sliders else float("nan")
+    results["naive_over_median_figure"] = round(naive50 / median_figure, 1)
+    results["sweep_s"] = round(sweep["sweep_s"], 3)
+    results["sweep_speedup"] = round(sweep["loop_s_scaled"] / sweep["sweep_s"], 1)
+    results["sweep_equals_loop"] = sweep["sweep_equals_loop"]
+    if not args.skip_build:
+        print("clean build ...", flush=True)
+        results["build_clean_s"] = round(build(clean=True), 1)
+        print("cached rebuild ...", flush=True)
+        results["build_cached_s"] = round(build_cached(), 1)
+    print("static twins in chromium ...", flush=True)
+    results["twin_switch"] = twin_switch_times()
+    results["targets"] = TARGETS
+    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table, detail = report(results)
+    (ROOT / "benchmarks" / "results.md").write_text(
+        f"# Benchmark results ({results['date']}, {results['cores']} cores)\n\n{table}\n{detail}\n")
+    print(table)
+    print(detail)
+
+
+if __name__ == "__main__":
+    main()
