@@ -51,7 +51,7 @@ worksheets: $(STAMP)
 	$(BIN)/python tools/make_worksheets.py
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab book
+	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -253,7 +253,9 @@ class InteractiveFigure:
         import ipywidgets as widgets
 
         png, readout = self.render()
-        image = widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%"))
+        width = int(round(self.fig.get_figwidth() * self.fig.dpi))
+        image = widgets.Image(value=png, format="png", width=width,
+                              layout=widgets.Layout(max_width="100%", height="auto"))
         text = widgets.HTML(value=html.escape(readout))
         controls = []
         for s in self.sliders:
@@ -271,7 +273,7 @@ class InteractiveFigure:
         for control in controls:
             control.observe(on_change, names="value")
         return widgets.VBox([image, widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap")),
-                             text])
+                             text], layout=widgets.Layout(align_items="flex-start"))
 
     def _ipython_display_(self):
         from IPython.display import publish_display_data
