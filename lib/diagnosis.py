@@ -19,17 +19,18 @@ match are listed in ``also``):
                    times the initial loss (the seed's practice 6)
 ``oscillating``    after the first quarter the smoothed loss climbs back up, by more than
                    ``rebound`` times the initial loss, above the lowest level it had reached
-``too slow``       the loss ends above ``barely`` times its start, or is still falling: the last
-                   quarter of the run brought more than ``still_falling`` of the total drop
+``too slow``       the loss ends above ``barely`` times its start, or falls too late: its first
+                   quarter brought less than ``early_drop`` of the run's total drop
 ``healthy``        none of the above: it fell and levelled off
 =================  ==========================================================================
 
 "Smoothed" is a trailing moving average over ``window`` steps (default: a fifteenth of the run),
 which removes most of the minibatch noise. The thresholds are heuristics, calibrated on the
 digits MLP of :mod:`lib.model` trained with Adam for 300 steps (seeds 0-2, lr 1e-4 to 1, warmup 0
-to 100 steps): the shape of a curve says nothing about the loss a better setting would reach, so a
-curve can look healthy and still be beaten. In particular a schedule that decays to 0 flattens
-every curve at the end, and a too-low peak rate can then pass as ``healthy``.
+to 100 steps, then a constant rate or a cosine decay to 0). The shape of a curve says nothing
+about the loss a better setting would reach, so a curve can look healthy and still be beaten; and
+on a task whose loss cannot fall to half its start (fine-tuning a good model), ``too slow`` needs
+a smaller ``barely``.
 """
 
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ def moving_average(losses, window):
     return np.convolve(losses, np.ones(window) / window, mode="valid")
 
 
-def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, still_falling=0.05, barely=0.5,
+def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, early_drop=0.6, barely=0.5,
              diverge_factor=1.5, window=None):
     """Name the pattern of a training-loss curve; return a :class:`Diagnosis`.
 
@@ -118,7 +119,7 @@ def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, still_falling=
     spike_factor = _checks.hyperparameter("spike_factor", spike_factor, 1.0)
     diverge_factor = _checks.hyperparameter("diverge_factor", diverge_factor, 1.0)
     rebound = _checks.non_negative("rebound", rebound)
-    still_falling = _checks.probability("still_falling", still_falling)
+    early_drop = _checks.probability("early_drop", early_drop)
     barely = _checks.non_negative("barely", barely)
     if chance is not None:
         chance = _checks.non_negative("chance", chance)
@@ -148,11 +149,10 @@ def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, still_falling=
     quarter = len(smooth) // 4
     climb = float(np.max((smooth - lowest_so_far)[quarter:]) / start)
     drop = start - final
-    late_drop = float(smooth[-quarter - 1] - final) if quarter else 0.0
-    falling_share = late_drop / drop if drop > 0 else np.inf
+    early_share = float((start - smooth[quarter]) / drop) if drop > 0 else 0.0
     evidence = {"start": start, "final": final, "final_ratio": final / start,
                 "spike_ratio": spike_ratio, "spike_step": spike_step, "rebound": climb,
-                "falling_share": falling_share, "window": window}
+                "early_share": early_share, "window": window}
 
     found = []                                       # (label, explanation, step), checking order
     if final > diverge_factor * start:
@@ -176,9 +176,9 @@ def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, still_falling=
     if final / start > barely:
         found.append((TOO_SLOW, f"after {n} steps the loss is still {final / start:.0%} of its "
                                 f"start", None))
-    elif falling_share > still_falling:
-        found.append((TOO_SLOW, f"still falling: the last quarter brought {falling_share:.0%} of "
-                                f"the drop", None))
+    elif early_share < early_drop:
+        found.append((TOO_SLOW, f"falling slowly: the first quarter brought only "
+                                f"{early_share:.0%} of the drop", None))
     if not found:
         found.append((HEALTHY, f"it fell to {final / start:.1%} of its start and levelled off",
                       None))

@@ -52,12 +52,22 @@ def test_labels_and_fixes_are_distinct():
     assert "warm" in FIXES[EARLY_SPIKE] and "lower" in FIXES[DIVERGING]
 
 
-def test_a_slowly_decaying_exponential_is_too_slow_because_it_is_still_falling():
+def test_a_slowly_decaying_exponential_is_too_slow_because_it_falls_late():
     curve = 2.3 * np.exp(-STEPS / 150)                  # ends at 14 % of its start, still falling
-    result = diagnose(curve)
-    assert result.label == TOO_SLOW and "still falling" in result.explanation
-    assert result.evidence["final_ratio"] < 0.5 < 1.0
+    result = diagnose(curve, window=3)
+    assert result.label == TOO_SLOW and "first quarter" in result.explanation
+    assert result.evidence["final_ratio"] < 0.5
+    # the smoothed curve has 298 points (window 3); its first quarter ends at point 74, the mean
+    # of steps 74-76
+    at_quarter = np.mean(curve[74:77])
+    share = (curve[0] - at_quarter) / (curve[0] - np.mean(curve[-3:]))
+    assert result.evidence["early_share"] == pytest.approx(share) and share < 0.6
     assert diagnose(2.3 * np.exp(-STEPS / 40)).label == HEALTHY     # the same, faster: healthy
+    shallow = 2.3 * (0.7 + 0.3 * np.exp(-STEPS / 10))              # falls at once, but only by 30 %
+    result = diagnose(shallow)
+    assert result.evidence["early_share"] > 0.9
+    assert result.label == TOO_SLOW and "still 70% of its start" in result.explanation
+    assert diagnose(shallow, barely=0.8).label == HEALTHY
 
 
 def test_the_numbers_behind_a_hand_made_rebound_and_spike():
