@@ -27,7 +27,16 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context["script_files"][:] = kept   # in place: it is the builder's own list, which later handlers extend
 
 
+def launch_buttons_need_a_repository(app, config):
+    """Binder and Colab links are made from the repository URL; until _config.yml names one
+    (see README), show no launch buttons instead of failing the build."""
+    options = config.html_theme_options
+    if not options.get("repository_url"):
+        options.pop("launch_buttons", None)
+
+
 def setup(app):
+    app.connect("config-inited", launch_buttons_need_a_repository)
     # Early: html-page-context stops at the first handler that returns a template name.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)
     # Before myst-nb's own html-page-context handler (default priority 500) adds the files.
