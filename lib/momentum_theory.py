@@ -1,0 +1,189 @@
+r"""How fast gradient descent with and without momentum converges on a quadratic, from theory.
+
+On a quadratic bowl with Hessian eigenvalue :math:`\lambda` (one eigen-direction; each direction
+moves on its own), :class:`lib.optimizers.Momentum` (the heavy ball, ``v = beta*v + g``,
+``w = w - lr*v``) is a linear map of the state :math:`(w, v)`:
+
+.. math::
+    \begin{pmatrix} w_{k+1} \\ v_{k+1} \end{pmatrix} = M \begin{pmatrix} w_k \\ v_k \end{pmatrix},
+    \qquad
+    M = \begin{pmatrix} 1 - \mathrm{lr}\,\lambda & -\mathrm{lr}\,\beta \\ \lambda & \beta \end{pmatrix}
+
+(the minimum is at :math:`w = 0`). The error shrinks per step by the spectral radius of ``M``,
+the larger modulus of the roots of :math:`z^2 - (1 + \beta - \mathrm{lr}\,\lambda) z + \beta = 0`.
+``beta = 0`` is plain SGD, whose factor is :math:`|1 - \mathrm{lr}\,\lambda|`.
+
+Facts this module computes (Polyak 1964; Goh 2017, "Why Momentum Really Works"):
+
+- stability: the run converges iff :math:`0 < \mathrm{lr}\,\lambda < 2 + 2\beta` (with
+  :math:`0 \le \beta < 1`); for SGD that is the familiar :math:`\mathrm{lr} < 2/\lambda_{max}`;
+- on a bowl with eigenvalues in :math:`[\lambda_{min}, \lambda_{max}]` and condition number
+  :math:`\kappa = \lambda_{max}/\lambda_{min}`, the best SGD step is
+  :math:`2/(\lambda_{min}+\lambda_{max})` with rate :math:`(\kappa-1)/(\kappa+1)`, and the best
+  heavy ball is :math:`\mathrm{lr} = (2/(\sqrt{\lambda_{max}}+\sqrt{\lambda_{min}}))^2`,
+  :math:`\beta = ((\sqrt\kappa-1)/(\sqrt\kappa+1))^2` with rate
+  :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`.
+
+Convention: ``v`` sums gradients (PyTorch's ``SGD(momentum=beta)``, the seed's form), so the
+matrix carries ``lr`` where the "EMA" form ``v = beta*v + (1-beta)*g`` carries ``lr*(1-beta)``;
+Goh (2017) writes the step with ``alpha`` = ``lr``, the same as here.
+
+Every function broadcasts: ``lr`` and ``beta`` of shape (100, 1) and (1, 100) give a map.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from . import _checks
+
+Optimum = namedtuple("Optimum", ["lr", "beta", "rate"])
+"""The best constant hyperparameters for a quadratic and the per-step rate they give."""
+
+
+def iteration_matrix(lr, beta, lam):
+    """The matrix ``M`` with ``(w, v)`` after a step ``= M @ (w, v)`` before it; shape (..., 2, 2).
+
+    >>> iteration_matrix(0.5, 0.9, 2.0)
+    array([[ 0.  , -0.45],
+           [ 2.  ,  0.9 ]])
+    """
+    arrays = (np.asarray(x, float) for x in (lr, beta, lam))
+    lr, beta, lam = np.broadcast_arrays(*arrays)
+    top = np.stack([1 - lr * lam, -lr * beta], axis=-1)
+    bottom = np.stack([lam, beta], axis=-1)
+    return np.stack([top, bottom], axis=-2)
+
+
+def spectral_radius(lr, beta, lam):
+    r"""The factor by which the error in the direction with eigenvalue ``lam`` shrinks per step
+    (in the long run): the larger root modulus of :math:`z^2 - (1+\beta-\mathrm{lr}\lambda)z + \beta`.
+
+    Below 1 the run converges; at 1 or above it does not.
+
+    >>> float(spectral_radius(0.9, 0.0, 2.0))          # SGD: |1 - 0.9*2|
+    0.8
+    >>> round(float(spectral_radius(0.1, 0.9, 2.0)), 6)  # complex roots: modulus sqrt(beta)
+    0.948683
+    """
+    lr, beta, lam = (np.asarray(x, float) for x in (lr, beta, lam))
+    trace = 1 + beta - lr * lam               # z1 + z2
+    disc = trace**2 - 4 * beta                # z1 * z2 = beta
+    root = np.sqrt(np.abs(disc))
+    real = np.maximum(abs(trace + root), abs(trace - root)) / 2
+    return np.where(disc >= 0, real, np.sqrt(beta))  # complex: |z|^2 = beta
+
+
+def convergence_rate(lr, beta, eigenvalues):
+    """The worst :func:`spectral_radius` over ``eigenvalues`` (a sequence, e.g. the Hessian's):
+    the per-step factor of the slowest direction, which sets the pace of the whole run.
+
+    >>> round(float(convergence_rate(0.9, 0.0, [0.1, 2.0])), 3)     # max(|1 - 0.09|, |1 - 1.8|)
+    0.91
+    """
+    return np.max([spectral_radius(lr, beta, lam) for lam in eigenvalues], axis=0)
+
+
+def stable_lr_limit(beta, lam):
+    """The largest stable learning rate for momentum ``beta`` and curvature ``lam``: (2 + 2 beta)/lam.
+
+    >>> stable_lr_limit(0.0, 2.0), stable_lr_limit(0.9, 2.0)
+    (1.0, 1.9)
+    """
+    beta = _checks.probability("beta", beta)
+    return (2 + 2 * beta) / _positive("lam", lam)
+
+
+def sgd_optimum(lambda_min, lambda_max):
+    """The best constant SGD step on a bowl with these extreme eigenvalues, and its rate.
+
+    >>> sgd_optimum(0.1, 2.0)
+    Optimum(lr=0.9523809523809523, beta=0.0, rate=0.9047619047619048)
+    """
+    lambda_min, lambda_max = _eigen_range(lambda_min, lambda_max)
+    kappa = lambda_max / lambda_min
+    return Optimum(2 / (lambda_min + lambda_max), 0.0, (kappa - 1) / (kappa + 1))
+
+
+def polyak_optimum(lambda_min, lambda_max):
+    r"""Polyak's best heavy ball on a bowl with these extreme eigenvalues (Polyak 1964):
+    lr = (2/(√λ_max + √λ_min))², β = ((√κ − 1)/(√κ + 1))², rate (√κ − 1)/(√κ + 1).
+
+    >>> best = polyak_optimum(1.0, 100.0)            # kappa = 100
+    >>> round(best.lr, 6), round(best.beta, 6), round(best.rate, 6)
+    (0.033058, 0.669421, 0.818182)
+    """
+    lambda_min, lambda_max = _eigen_range(lambda_min, lambda_max)
+    root_kappa = np.sqrt(lambda_max / lambda_min)
+    rate = (root_kappa - 1) / (root_kappa + 1)
+    lr = (2 / (np.sqrt(lambda_max) + np.sqrt(lambda_min)))**2
+    return Optimum(float(lr), float(rate**2), float(rate))
+
+
+def kappa_for_optimal_beta(beta):
+    """The condition number for which ``beta`` is Polyak's optimum: ((1 + √β)/(1 − √β))².
+
+    >>> round(kappa_for_optimal_beta(0.9))
+    1442
+    """
+    beta = _checks.probability("beta", beta)
+    return float(((1 + np.sqrt(beta)) / (1 - np.sqrt(beta)))**2)
+
+
+def steps_to_shrink(rate, factor):
+    """How many steps at a per-step ``rate`` (< 1) shrink an error by ``factor`` (> 1), rounded up.
+
+    >>> steps_to_shrink(0.5, 1000)                  # 0.5**10 = 1/1024
+    10
+    """
+    rate = np.asarray(rate, dtype=float)
+    if np.any((rate <= 0) | (rate >= 1)):
+        raise ValueError(f"rate must be in (0, 1), got {rate!r}")
+    steps = np.ceil(np.log(factor) / -np.log(rate) - 1e-9)
+    return int(steps) if steps.ndim == 0 else steps.astype(int)
+
+
+def measured_rate(trajectory, minimum=(0.0, 0.0), window=20):
+    r"""The per-step rate at which a run's error shrank, measured from its trajectory.
+
+    ``trajectory`` has shape (steps + 1, ..., 2), as :func:`lib.surfaces.run` returns it. The
+    error :math:`e_k = \lVert w_k - w^* \rVert` oscillates when the roots are complex, so the
+    rate is taken between its envelopes (maxima over ``window`` steps) at the middle and at the
+    end of the run: :math:`(\max_\text{end} e / \max_\text{mid} e)^{1/\Delta k}`. A run that
+    diverged (NaN or non-finite entries) gets ``inf``.
+
+    >>> k = np.arange(101)[:, None]
+    >>> trajectory = np.hstack([0.9**k, 0 * k])       # e_k = 0.9^k exactly
+    >>> round(float(measured_rate(trajectory)), 12)
+    0.9
+    """
+    trajectory = np.asarray(trajectory, dtype=float)
+    window = _checks.count("window", window, minimum=1)
+    steps = trajectory.shape[0] - 1
+    mid = steps // 2
+    if mid < window:
+        raise ValueError(f"the run needs at least {2 * window} steps for window={window}, "
+                         f"got {steps}")
+    error = np.linalg.norm(trajectory - np.asarray(minimum, dtype=float), axis=-1)
+    with np.errstate(all="ignore"):
+        late = np.max(error[steps - window + 1:], axis=0)
+        middle = np.max(error[mid - window + 1:mid + 1], axis=0)
+        rate = (late / middle)**(1 / (steps - mid))
+    bad = ~np.all(np.isfinite(error), axis=0)
+    rate = np.where(bad, np.inf, rate)
+    return float(rate) if np.ndim(rate) == 0 else rate
+
+
+def _eigen_range(lambda_min, lambda_max):
+    lambda_min = _positive("lambda_min", lambda_min)
+    lambda_max = _positive("lambda_max", lambda_max)
+    if lambda_max < lambda_min:
+        raise ValueError(f"lambda_max must be >= lambda_min, got {lambda_max} < {lambda_min}")
+    return lambda_min, lambda_max
+
+
+def _positive(name, value):
+    value = _checks.non_negative(name, value)
+    if np.any(np.asarray(value) == 0):
+        raise ValueError(f"{name} must be > 0, got 0.0")
+    return value
