@@ -186,7 +186,7 @@ class InteractiveFigure:
             rgba, readout = self.draw(**dict(zip((s.name for s in self.sliders), key)))
             self._cache[key] = (rgba, readout)
         rgba, readout = self._cache[key]
-        return _png(rgba), readout
+        return _png(rgba, Image.Quantize.FASTOCTREE), readout
 
     def background_png(self):
         """The figure without its animated artists, as PNG."""
@@ -299,24 +299,34 @@ def interactive(fig, update, *sliders, alt, caption=""):
     return InteractiveFigure(fig, update, tuple(sliders), alt, caption)
 
 
-def _png(rgba):
-    """A small PNG of an RGBA frame: 128-colour palette, visually the same as the original."""
-    image = Image.fromarray(rgba[..., :3]).quantize(colors=128, method=Image.Quantize.MEDIANCUT,
-                                                     dither=Image.Dither.NONE)
+def _png(rgba, method=Image.Quantize.MEDIANCUT):
+    """A small PNG of an RGBA frame: a 128-colour palette, visually the same as the original.
+
+    Median cut keeps colours within a few levels (static frames, made once at build time); the
+    live widget passes FASTOCTREE, three times faster and within about 15 levels.
+    """
+    image = Image.fromarray(rgba[..., :3]).quantize(colors=128, method=method, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
 
 
 def _overlay_png(rgba, background):
-    """PNG of the pixels of ``rgba`` that differ from ``background``; the others transparent."""
+    """PNG of the pixels of ``rgba`` that differ from ``background``; the others transparent.
+
+    Only the bounding box of the changed pixels is quantised (255 colours; index 255 is clear).
+    """
     changed = np.any(rgba[..., :3] != background[..., :3], axis=-1)
-    image = Image.fromarray(rgba[..., :3]).quantize(colors=255, method=Image.Quantize.MEDIANCUT,
-                                                     dither=Image.Dither.NONE)
-    indices = np.asarray(image).copy()
-    indices[~changed] = 255
+    indices = np.full(changed.shape, 255, dtype=np.uint8)
+    palette = []
+    if changed.any():
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        crop = Image.fromarray(np.ascontiguousarray(rgba[box][..., :3])).quantize(
+            colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        indices[box] = np.where(changed[box], np.asarray(crop), 255)
+        palette = crop.getpalette()[: 3 * 255]
     overlay = Image.fromarray(indices, mode="P")
-    palette = image.getpalette()[: 3 * 255]
     overlay.putpalette(palette + [255, 255, 255] * (256 - len(palette) // 3))
     buffer = io.BytesIO()
     overlay.save(buffer, format="PNG", transparency=255, optimize=False, compress_level=6)
@@ -332,7 +342,7 @@ def measure_latency(figure, moves=30, seed=0):
         values = {s.name: s.values[rng.integers(len(s.values))] for s in figure.sliders}
         start = time.perf_counter()
         rgba, _ = figure.draw(**values)
-        _png(rgba)
+        _png(rgba, Image.Quantize.FASTOCTREE)
         times.append((time.perf_counter() - start) * 1e3)
     return np.array(times)
 

@@ -99,9 +99,9 @@ def fix_axes(ax, xlim, ylim):
 
 def trajectory_line(ax, label, color=None, animated=True, **kwargs):
     """An empty line with dots at each step, for :func:`set_trajectory` to fill."""
-    color = color or COLORS.get(label)
-    (line,) = ax.plot([], [], "-o", markersize=2.5, color=color, label=label, animated=animated,
-                      **kwargs)
+    options = dict(marker="o", markersize=2.5, color=color or COLORS.get(label))
+    options.update(kwargs)
+    (line,) = ax.plot([], [], "-", label=label, animated=animated, **options)
     return line
 
 
