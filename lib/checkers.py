@@ -1,0 +1,459 @@
+"""Checkers for the practice exercises: right or wrong, with a hint, never the answer.
+
+A learner computes an answer in a cell and hands it to a checker::
+
+    from lib.checkers import check_memory
+    check_memory(sgd_state_gb=..., adamw_state_gb=...)
+
+The checker returns a :class:`CheckResult`: truthy when the answer is right, shown as a green
+✓ or a red ✗ with a hint aimed at the usual mistake (forgot the bias correction, bytes instead of
+GB, the weights counted as optimizer state, the warmup off by one step, the cosine counted from the
+wrong step). The expected value is computed inside, from :mod:`lib.optimizers` and
+:mod:`lib.schedules`, and never appears in a message, in the result or in its repr.
+
+For autograded tests (nbgrader), pass ``strict=True``: a wrong answer then raises
+``AssertionError`` with the hint, and a right one returns the result as usual::
+
+    check_memory(sgd_state_gb, adamw_state_gb, strict=True)   # a test cell
+
+>>> check_memory(sgd_state_gb=28, adamw_state_gb=84)
+✗ Optimizer-state memory: Both numbers count the weights themselves. The question asks for the optimizer state: what the optimizer keeps between steps in addition to the weights (the study note's memory table counts the weights too).
+>>> bool(check_momentum_gains(steady_gain=None, alternating_gain=None))
+False
+"""
+
+import html
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from .optimizers import SGD, Adam, AdamW, Momentum
+from .schedules import cosine_annealing, linear_warmup, warmup_cosine, warmup_linear
+
+PRACTICE_STEPS = (0, 1_000, 2_000, 50_000, 100_000)
+"""The steps at which the study note's practice 4 asks for the learning rate."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a checker says: ``correct`` (the truth value) and a ``message``, for one ``exercise``.
+
+    It holds no expected value. ``repr`` is one line (✓ or ✗, the exercise, the message); in
+    Jupyter and on the book's pages it shows as a coloured box.
+    """
+
+    exercise: str
+    correct: bool
+    message: str
+
+    def __bool__(self):
+        return bool(self.correct)
+
+    @property
+    def mark(self):
+        return "✓" if self.correct else "✗"
+
+    def __repr__(self):
+        return f"{self.mark} {self.exercise}: {self.message}"
+
+    __str__ = __repr__
+
+    def _repr_html_(self):
+        colour, background = ("#1a7f37", "#e6f4ea") if self.correct else ("#b42318", "#fdecea")
+        return (f'<div class="optbook-check" role="status" style="border-left: 4px solid {colour}; '
+                f'background: {background}; padding: 0.45em 0.8em; margin: 0.3em 0; '
+                f'color: #1f2328; border-radius: 3px;">'
+                f'<strong style="color: {colour};">{self.mark} {html.escape(self.exercise)}</strong>: '
+                f'{html.escape(self.message)}</div>')
+
+
+# ---- shared machinery ---------------------------------------------------------------------------
+
+class _Answer:
+    """Collects the verdict of one checker: the first hint that applies, or right."""
+
+    def __init__(self, exercise, strict):
+        self.exercise = exercise
+        self.strict = strict
+
+    def result(self, correct, message):
+        __tracebackhide__ = True          # IPython and pytest show the learner's line, not these
+        result = CheckResult(self.exercise, bool(correct), message)
+        if self.strict and not result:
+            raise AssertionError(repr(result))
+        return result
+
+    def wrong(self, message):
+        __tracebackhide__ = True
+        return self.result(False, message)
+
+    def right(self, message):
+        return self.result(True, message)
+
+
+def _number(value):
+    """``value`` as a float, or None if it is not a single real number."""
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        return None
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if array.ndim != 0 or not np.isfinite(array):
+        return None
+    return float(array)
+
+
+def _missing(answer, names_values):
+    """A "not answered yet" result if any value is None or ``...``, else a "not a number" one."""
+    __tracebackhide__ = True
+    empty = [name for name, value in names_values if value is None or value is Ellipsis]
+    if empty:
+        return answer.wrong(f"Not answered yet: set {', '.join(empty)} to your answer "
+                            "(a number) and run the cell again.")
+    bad = [name for name, value in names_values if _number(value) is None]
+    if bad:
+        return answer.wrong(f"{', '.join(bad)}: give a single finite number (a float or an int).")
+    return None
+
+
+def _close(value, target, rel, abs_tol=0.0):
+    return math.isclose(value, target, rel_tol=rel, abs_tol=abs_tol)
+
+
+# ---- practice 1: SGD vs Momentum ----------------------------------------------------------------
+
+def _momentum_velocity(beta, gradients):
+    """The velocity Momentum (lib.optimizers) holds after the given sequence of 1-D gradients."""
+    opt = Momentum(lr=1.0, beta=beta)
+    w = np.zeros(1)
+    for g in gradients:
+        w = opt.step(w, [g])
+    return float(opt.v[0])
+
+
+def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=False):
+    """Practice 1: how Momentum's velocity answers a steady gradient and an alternating one.
+
+    ``steady_gain``: after many steps of the same gradient g, v / g (the speed-up along the
+    valley floor). ``alternating_gain``: after many steps of a gradient that flips sign every step,
+    +g, -g, +g, ..., the size |v| / |g| (what is left of the zig-zag across the valley). Both for
+    the update ``v = beta*v + g`` of :class:`lib.optimizers.Momentum`.
+    """
+    __tracebackhide__ = True
+    answer = _Answer("Momentum's gains", strict)
+    beta = _checks.hyperparameter("beta", beta, 0.0, 0.99, high_open=False)
+    missing = _missing(answer, [("steady_gain", steady_gain), ("alternating_gain", alternating_gain)])
+    if missing is not None:
+        return missing
+    steady, alternating = _number(steady_gain), abs(_number(alternating_gain))
+    n = 5_000                                       # beta**n is below 1e-21 for beta <= 0.99
+    want_steady = _momentum_velocity(beta, np.ones(n))
+    want_alternating = abs(_momentum_velocity(beta, (-1.0) ** np.arange(n)))
+    rel = 0.01
+    steady_ok = _close(steady, want_steady, rel)
+    alternating_ok = _close(alternating, want_alternating, rel)
+    if steady_ok and alternating_ok:
+        return answer.right("Right. Along the floor the gradients add up, across the valley they "
+                            "cancel: Momentum favours the direction the gradient keeps.")
+    if not steady_ok:
+        if beta > 0 and _close(steady, want_steady - 1, rel):
+            return answer.wrong("The study note's 'past gradients weigh 9 times the current one' "
+                                "counts only the past. The gain is the whole velocity over one "
+                                "gradient: the current gradient is part of v too.")
+        if _close(steady, beta, rel) or _close(steady, 1 - beta, rel):
+            return answer.wrong("That is a weight, not a sum. In v = beta*v + g nothing is "
+                                "scaled down by (1 - beta): a steady g adds up, "
+                                "v = g + beta*g + beta^2*g + ... Sum that series.")
+        if _close(steady, 1.0, rel):
+            return answer.wrong("With v = beta*v + g the velocity keeps growing while the gradient "
+                                "stays the same: v = g + beta*g + beta^2*g + ...")
+        if _close(steady, want_alternating, rel):
+            return answer.wrong("Your steady gain is what the alternating gradient gives; a steady "
+                                "gradient never changes sign, so every term adds.")
+        return answer.wrong("Steady gain: " + ("too high. " if steady > want_steady else "too low. ")
+                            + "Write out v after 1, 2, 3 steps of the same g, then let the "
+                            "geometric series run to infinity.")
+    if _close(alternating, want_steady, rel):
+        return answer.wrong("Your steady gain is right, but the alternating one equals it: with "
+                            "+g, -g, +g, ... the terms alternate in sign and partly cancel.")
+    if _close(alternating, 1.0, rel):
+        return answer.wrong("Your steady gain is right. With an alternating gradient the "
+                            "velocity is not just the latest gradient: v = g - beta*g + beta^2*g "
+                            "- ... Sum that series.")
+    if _close(alternating, 1 - beta, rel) or _close(alternating, beta, rel):
+        return answer.wrong("Your steady gain is right. For the alternating one, sum "
+                            "g - beta*g + beta^2*g - ... (a geometric series with ratio -beta).")
+    return answer.wrong("Your steady gain is right; the alternating one is "
+                        + ("too high. " if alternating > want_alternating else "too low. ")
+                        + "Sum g - beta*g + beta^2*g - ... (ratio -beta).")
+
+
+# ---- practice 2: Adam's bias correction ---------------------------------------------------------
+
+def _adam_correction_factors(step, beta1, beta2):
+    """m_hat / m and v_hat / v after ``step`` steps of lib.optimizers.Adam.
+
+    With a steady gradient g the moments are m = (1 - beta1^t) g and v = (1 - beta2^t) g^2 (sums
+    of geometric series), so the corrections that turn them back into g and g^2 are g / m and
+    g^2 / v. Computed by running Adam, not by retyping its formula.
+    """
+    opt = Adam(lr=0.0, beta1=beta1, beta2=beta2)
+    w, g = np.zeros(1), np.ones(1)
+    for _ in range(step):
+        w = opt.step(w, g)
+    return float(g[0] / opt.m[0]), float(g[0] ** 2 / opt.v[0])
+
+
+def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=0.999,
+                          strict=False):
+    """Practice 2: how many times larger than m and v the corrected m_hat and v_hat are at ``step``.
+
+    ``m_hat_factor`` is m_hat / m and ``v_hat_factor`` is v_hat / v at step ``step`` (t = 1 is the
+    first step), for Adam with ``beta1``, ``beta2`` (default 0.9 and 0.999, as in the note).
+    """
+    __tracebackhide__ = True
+    answer = _Answer(f"Bias correction at step {step}", strict)
+    step = _checks.count("step", step, minimum=1)
+    if step > 100_000:
+        raise ValueError(f"step must be in [1, 100000], got {step}")
+    beta1 = _checks.probability("beta1", beta1)
+    beta2 = _checks.probability("beta2", beta2)
+    missing = _missing(answer, [("m_hat_factor", m_hat_factor), ("v_hat_factor", v_hat_factor)])
+    if missing is not None:
+        return missing
+    m_f, v_f = _number(m_hat_factor), _number(v_hat_factor)
+    want_m, want_v = _adam_correction_factors(step, beta1, beta2)
+    rel = 2e-3
+    m_ok, v_ok = _close(m_f, want_m, rel), _close(v_f, want_v, rel)
+    if m_ok and v_ok:
+        return answer.right("Right." + (" Note which of the two corrections still matters at this "
+                                         "step, and which has all but vanished." if step > 1 else
+                                         " Before correction both moments are far too small."))
+
+    def matches(m_value, v_value):
+        return _close(m_f, m_value, rel) and _close(v_f, v_value, rel)
+
+    if m_f <= 0 or v_f <= 0:
+        return answer.wrong("A correction factor is m_hat / m (and v_hat / v): dividing by "
+                            "1 - beta^t, a number between 0 and 1, makes the moment larger, so "
+                            "both factors are greater than 1.")
+    if not m_ok and not v_ok and matches(1.0, 1.0):
+        return answer.wrong("Factors of 1 mean no correction at all: you forgot the bias "
+                            "correction. m_hat = m / (1 - beta1^t) and v_hat = v / (1 - beta2^t).")
+    if matches(1 / want_m, 1 / want_v):
+        return answer.wrong("You gave 1 - beta^t, the number Adam divides by. The factor is how "
+                            "much that division enlarges the moment: its reciprocal.")
+    if matches(beta1 ** step, beta2 ** step) or matches(1 / beta1 ** step, 1 / beta2 ** step):
+        return answer.wrong("You used beta^t. The correction divides by 1 - beta^t (t = the step "
+                            "number), not by beta^t.")
+    if matches(want_v, want_m):
+        return answer.wrong("Swapped: beta1 goes with the first moment m, beta2 with the second "
+                            "moment v.")
+    for other in (step - 1, step + 1):
+        if other >= 1 and matches(*_adam_correction_factors(other, beta1, beta2)):
+            return answer.wrong("Off by one step: t counts the steps taken, including this one, so "
+                                "the first step has t = 1.")
+    if m_ok and _close(v_f, 1.0, rel):
+        return answer.wrong("m is right, but v needs its own correction too: "
+                            "v_hat = v / (1 - beta2^t).")
+    if v_ok and not m_ok and _close(m_f, 1.0, rel) and step < 50:
+        return answer.wrong("v is right, but m needs its own correction too: "
+                            "m_hat = m / (1 - beta1^t).")
+    parts = []
+    if not m_ok:
+        parts.append("m_hat_factor is " + ("too high" if m_f > want_m else "too low")
+                     + " (beta1 goes with m)")
+    if not v_ok:
+        parts.append("v_hat_factor is " + ("too high" if v_f > want_v else "too low")
+                     + " (beta2 goes with v)")
+    return answer.wrong("; ".join(parts) + ". Compute 1 / (1 - beta^t) with t = the step number; "
+                        "for t = 100 a calculator or numpy helps (beta^100 is not small for "
+                        "beta = 0.999).")
+
+
+# ---- practice 3: optimizer-state memory ---------------------------------------------------------
+
+def _state_bytes_per_parameter(optimizer, dtype):
+    """Bytes of state per parameter that ``optimizer`` (lib.optimizers) holds for ``dtype`` weights."""
+    n = 1_000
+    w = np.zeros(n, dtype=dtype)
+    optimizer.step(w, np.ones(n, dtype=dtype))
+    return optimizer.state_nbytes() / n
+
+
+def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32", strict=False):
+    """Practice 3: the optimizer state of a model of ``n_params`` weights, in GB (10^9 bytes).
+
+    Optimizer state is what the optimizer keeps between steps besides the weights: nothing for
+    plain SGD, the two moments m and v for AdamW. Weights are ``dtype`` (float32 in the note).
+    """
+    __tracebackhide__ = True
+    answer = _Answer("Optimizer-state memory", strict)
+    n_params = _checks.hyperparameter("n_params", n_params, 1.0)
+    dtype = np.dtype(dtype)
+    missing = _missing(answer, [("sgd_state_gb", sgd_state_gb), ("adamw_state_gb", adamw_state_gb)])
+    if missing is not None:
+        return missing
+    sgd, adamw = _number(sgd_state_gb), _number(adamw_state_gb)
+    GB = 1e9
+    per_param = {name: _state_bytes_per_parameter(opt, dtype) for name, opt in
+                 (("sgd", SGD(lr=0.1)), ("adamw", AdamW()), ("momentum", Momentum(lr=0.1)))}
+    want_sgd = per_param["sgd"] * n_params / GB
+    want_adamw = per_param["adamw"] * n_params / GB
+    weights = dtype.itemsize * n_params / GB
+    rel = 0.02
+
+    def near(value, target):
+        return _close(value, target, rel, abs_tol=1e-6)
+
+    sgd_ok, adamw_ok = near(sgd, want_sgd), near(adamw, want_adamw)
+    if sgd_ok and adamw_ok:
+        return answer.right("Right. The weights (and, while training, the gradients) come on top "
+                            "of this.")
+    if near(sgd, weights) and near(adamw, want_adamw + weights):
+        return answer.wrong("Both numbers count the weights themselves. The question asks for the "
+                            "optimizer state: what the optimizer keeps between steps in addition "
+                            "to the weights (the study note's memory table counts the weights too).")
+    if near(adamw, want_adamw + 2 * weights):
+        return answer.wrong("Too much for AdamW: either you added the weights and the gradients "
+                            "(count only what AdamW keeps between steps), or you used 8 bytes per "
+                            "number (float32 has 4).")
+    scales = [(GB, "bytes: divide by 10^9 to get GB"),
+              (GB * 8, "bits: a float32 number is 4 bytes, and 1 GB is 10^9 bytes"),
+              (8.0, "gigabits: a float32 number is 4 bytes (32 bits); count bytes, not bits"),
+              (GB / 2**30, "GiB (2^30 bytes); the question asks for GB, 10^9 bytes"),
+              (1e3, "MB: 1 GB is 1000 MB")]
+    for factor, what in scales:
+        if near(adamw, want_adamw * factor) and (sgd_ok or near(sgd, want_sgd * factor)):
+            return answer.wrong(f"Right idea, wrong unit: your answer is in {what}.")
+    if not adamw_ok:
+        if near(adamw, weights):
+            return answer.wrong("AdamW keeps two numbers per parameter, the first moment m and the "
+                                "second moment v, both in the weights' precision (float32, 4 bytes).")
+        if near(adamw, want_adamw + weights):
+            return answer.wrong("AdamW: you counted the weights as well. The optimizer state is "
+                                "only what AdamW adds: its moments m and v.")
+        return answer.wrong("AdamW is " + ("too high. " if adamw > want_adamw else "too low. ")
+                            + "Count the numbers AdamW stores per parameter (m and v), times 4 bytes "
+                            "for float32, times the number of parameters, then convert bytes to GB.")
+    if near(sgd, weights):
+        return answer.wrong("SGD: that is the size of the weights (or of the velocity that SGD "
+                            "with momentum keeps). Plain SGD, w = w - lr*g, keeps nothing "
+                            "between steps.")
+    return answer.wrong("SGD: plain SGD (w = w - lr*g) needs only the current gradient; what does "
+                        "it carry from one step to the next?")
+
+
+# ---- practice 4: the warmup + cosine schedule ---------------------------------------------------
+
+def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2_000,
+                   total_steps=100_000, strict=False):
+    """Practice 4: the warmup + cosine learning rate at steps 0, 1000, 2000, 50000 and 100000.
+
+    ``values_at_steps`` is a sequence of five learning rates for :data:`PRACTICE_STEPS`, in that
+    order, or a dict ``{step: lr}`` (any steps, which must include those five). The schedule is
+    :func:`lib.schedules.warmup_cosine`: a straight rise from 0 at step 0 to ``peak_lr`` at
+    ``warmup_steps``, then the seed's cosine from ``peak_lr`` down to ``min_lr`` at
+    ``total_steps``, its step t counted from the end of warmup.
+    """
+    __tracebackhide__ = True
+    answer = _Answer("Warmup + cosine schedule", strict)
+    schedule = warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr)
+    if values_at_steps is None or values_at_steps is Ellipsis:
+        return answer.wrong("Not answered yet: give the five learning rates, for steps "
+                            + ", ".join(map(str, PRACTICE_STEPS)) + ".")
+    if isinstance(values_at_steps, dict):
+        given = {}
+        for step, value in values_at_steps.items():
+            if _number(step) is None or _number(step) < 0:
+                return answer.wrong(f"The keys must be steps (whole numbers >= 0), got {step!r}.")
+            given[int(step)] = value
+        absent = [s for s in PRACTICE_STEPS if s not in given]
+        if absent:
+            return answer.wrong("Missing steps: " + ", ".join(map(str, absent)) + ".")
+    else:
+        values = list(np.asarray(values_at_steps, dtype=object).ravel()) \
+            if not isinstance(values_at_steps, (list, tuple)) else list(values_at_steps)
+        if len(values) != len(PRACTICE_STEPS):
+            return answer.wrong(f"Give {len(PRACTICE_STEPS)} values, one for each of the steps "
+                                + ", ".join(map(str, PRACTICE_STEPS)) + f"; got {len(values)}.")
+        given = dict(zip(PRACTICE_STEPS, values))
+    if any(v is None or v is Ellipsis for v in given.values()):
+        empty = [str(s) for s, v in given.items() if v is None or v is Ellipsis]
+        return answer.wrong("Not answered yet for step(s) " + ", ".join(empty) + ".")
+    bad = [str(s) for s, v in given.items() if _number(v) is None]
+    if bad:
+        return answer.wrong("Each learning rate must be a single finite number; not so at step(s) "
+                            + ", ".join(bad) + ".")
+    steps = np.array(sorted(given))
+    got = np.array([_number(given[s]) for s in steps])
+    rel, abs_tol = 0.01, 1e-4 * peak_lr
+
+    def matches(values, where=None):
+        ok = np.isclose(got, values, rtol=rel, atol=abs_tol)
+        return bool(np.all(ok if where is None else ok[where]))
+
+    want = schedule(steps)
+    wrong = ~np.isclose(got, want, rtol=rel, atol=abs_tol)
+    if not wrong.any():
+        return answer.right("Right. Note where the cosine's midpoint falls: half way through the "
+                            "decay, not half way through training.")
+
+    warm = steps < warmup_steps
+    T = total_steps - warmup_steps
+    # Typical mistakes, each computed with the lib's own schedules.
+    cosine_from_zero = np.where(warm, want, cosine_annealing(peak_lr, total_steps, min_lr)(steps))
+    cosine_whole_T = np.where(warm, want, cosine_annealing(peak_lr, total_steps, min_lr)(
+        np.maximum(steps - warmup_steps, 0)))
+    off_by_one = np.where(warm, linear_warmup(peak_lr, warmup_steps)(steps + 1), want)
+    to_zero = warmup_cosine(peak_lr, warmup_steps, total_steps, 0.0)(steps)
+    no_warmup = cosine_annealing(peak_lr, total_steps, min_lr)(steps)
+    from_min = np.where(warm, min_lr + (peak_lr - min_lr) * steps / max(warmup_steps, 1), want)
+    linear = warmup_linear(peak_lr, warmup_steps, total_steps, min_lr)(steps)
+    after = ~warm
+    if matches(no_warmup) and not matches(want, warm):
+        return answer.wrong("Your schedule has no warmup: at step 0 the learning rate is still 0 "
+                            "and it rises in a straight line to the peak at the end of warmup.")
+    if matches(off_by_one) and not matches(want, warm):
+        return answer.wrong("Off by one in the warmup: at step 0 the learning rate is 0 "
+                            "(lr = peak * step / warmup_steps), so the very first step does not "
+                            "move the weights.")
+    if matches(from_min) and not matches(want, warm):
+        return answer.wrong("The warmup starts from 0, not from min_lr: min_lr is where the "
+                            "cosine ends.")
+    if matches(want, warm):
+        if matches(cosine_from_zero, after):
+            return answer.wrong("The warmup is right, but the cosine is counted from step 0. It "
+                                "starts at the end of warmup: t = step - warmup_steps, over "
+                                f"T = total_steps - warmup_steps = {T} steps.")
+        if matches(cosine_whole_T, after):
+            return answer.wrong("t is right (counted from the end of warmup), but T is not: the "
+                                "decay lasts total_steps - warmup_steps steps, so it reaches "
+                                "min_lr exactly at the last step.")
+        if matches(to_zero, after):
+            return answer.wrong("The cosine decays to min_lr, not to 0: "
+                                "lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T)).")
+        if matches(linear, after):
+            return answer.wrong("That is a linear decay (BERT's). The question asks for the cosine "
+                                "shape, which stays high longer at first and flattens at the end.")
+    if np.any(got > peak_lr * (1 + rel)):
+        return answer.wrong("No value of this schedule exceeds the peak learning rate; check the "
+                            "factor 0.5 in lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T)).")
+    first = int(np.flatnonzero(wrong)[0])
+    step, value, target = int(steps[first]), got[first], want[first]
+    direction = "too high" if value > target else "too low"
+    if step < warmup_steps:
+        phase = ("step {s} is in the warmup, where lr rises in a straight line from 0 at step 0 to "
+                 "the peak at step {w}").format(s=step, w=warmup_steps)
+    elif step <= total_steps:
+        phase = ("step {s} is in the cosine decay: t = step - {w} out of T = {T}, and "
+                 "lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T))").format(
+                     s=step, w=warmup_steps, T=T)
+    else:
+        phase = "after the last step the schedule stays at min_lr"
+    wrong_steps = ", ".join(str(int(s)) for s in steps[wrong])
+    return answer.wrong(f"Not right at step(s) {wrong_steps}. At step {step} your value is "
+                        f"{direction}: {phase}.")
