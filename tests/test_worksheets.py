@@ -89,7 +89,10 @@ def test_the_source_carries_valid_nbgrader_metadata():
     for cell in source_nb.cells:
         meta = cell.metadata.get("nbgrader")
         if not meta:
-            assert set(cell.metadata.get("tags", [])) & tool.BOOK_ONLY_TAGS, \
+            # Book-only cells, or the experiments, which stay editable (nbgrader would lock a
+            # read-only cell, and the exercises ask the learner to change their settings).
+            assert (set(cell.metadata.get("tags", [])) & tool.BOOK_ONLY_TAGS
+                    or cell.id.endswith("-experiment")), \
                 f"cell {cell.get('id')} has neither nbgrader metadata nor a book-only tag"
             continue
         if cell.cell_type == "code" and meta["solution"]:
@@ -103,6 +106,8 @@ def test_the_source_carries_valid_nbgrader_metadata():
             kinds["written"] += 1
             assert meta["grade"] and meta["points"] > 0
     assert kinds["solution"] >= 4 and kinds["test"] >= 5 and kinds["written"] == 6
+    experiments = [c for c in source_nb.cells if c.id.endswith("-experiment")]
+    assert len(experiments) == 3 and not any("nbgrader" in c.metadata for c in experiments)
 
 
 # --- generating -------------------------------------------------------------------------------------
@@ -115,6 +120,11 @@ def test_generating_writes_the_three_versions_and_a_manifest(generated):
     manifest = json.loads((generated / tool.MANIFEST).read_text())
     for rel, digest in manifest.items():
         assert tool.digest((generated / rel).read_bytes()) == digest, rel
+    student = notebook(generated, "student")
+    for cell in student.cells:                 # nbgrader locks all but answers and experiments
+        editable = cell.metadata.get("editable", True)
+        assert editable == (cell.id.endswith("-experiment")
+                            or cell.metadata.get("nbgrader", {}).get("solution", False)), cell.id
     for version in ("student", "teacher"):
         nb = notebook(generated, version)
         nbformat.validate(nb)
