@@ -1,0 +1,136 @@
+"""Experiments on the real-training layer that a chapter runs as one call.
+
+:func:`decay_grid` trains the digits MLP (:mod:`lib.model`) over a grid of peak learning rate ×
+weight decay twice, once with Adam + L2 and once with AdamW, in one vectorised run per optimizer
+(a leading "settings" axis, :func:`lib.training.train`), and returns the final validation losses:
+the experiment of Loshchilov & Hutter (2019, Fig. 2) on a small scale::
+
+    grid = decay_grid(MLP(), split, lrs=np.geomspace(1e-3, 1e-1, 6),
+                      l2_weight_decays=[0, 1e-4, 1e-3, 1e-2, 1e-1, 1],
+                      decoupled_weight_decays=[0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2])
+    grid.val_loss["AdamW"]          # (6 lrs, 6 weight decays)
+
+**The two weight decays are different quantities**, so each optimizer gets its own list:
+
+* Adam + L2 (:class:`lib.optimizers.Adam` with ``weight_decay``) adds ``λ w`` to the gradient, which
+  Adam then divides by ``sqrt(v_hat)``: ``l2_weight_decays`` are that ``λ``.
+* AdamW shrinks every weight by a fraction of itself each step, beside Adam's update.
+  ``decoupled_weight_decays`` are that fraction *at the peak rate*, the paper's ``λ``: the weight
+  shrinks by ``λ * eta_t`` per step, with ``eta_t`` the schedule's multiplier (1 at the peak), the
+  same whatever the peak learning rate. The library's :class:`lib.optimizers.AdamW` follows
+  PyTorch and multiplies its ``weight_decay`` by the whole learning rate, so it is given
+  ``λ / peak_lr``. (Swept in PyTorch's convention instead, the best ``weight_decay`` would move
+  as ``1 / lr`` by construction.)
+
+Only the weight matrices are decayed (:meth:`lib.model.MLP.decay_mask`): LayerNorm gains and
+shifts and the output bias are not, as in nanoGPT and most Transformer code.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks, schedules
+from .optimizers import Adam, AdamW
+from .training import train
+
+OPTIMIZERS = ("Adam + L2", "AdamW")
+"""The two optimizers :func:`decay_grid` compares, by the names its results use."""
+
+
+@dataclass
+class DecayGrid:
+    """What :func:`decay_grid` returns; every dict is keyed by the names in :data:`OPTIMIZERS`.
+
+    ``lrs``            (L,) the peak learning rates (rows of every grid)
+    ``weight_decays``  name -> (D,) that optimizer's weight decays (columns), in its own convention
+    ``val_loss``       name -> (L, D) validation loss after the last step (NaN if diverged)
+    ``val_accuracy``   name -> (L, D) validation accuracy after the last step
+    ``diverged``       name -> (L, D) bool, whether the run blew up
+    ``seconds``        name -> wall-clock time of that optimizer's run
+    ``cpu_seconds``    name -> processor time of that optimizer's run
+    """
+
+    lrs: np.ndarray
+    weight_decays: dict
+    val_loss: dict
+    val_accuracy: dict
+    diverged: dict
+    seconds: dict
+    cpu_seconds: dict
+
+    def best(self, name):
+        """``(lr, weight_decay, val_loss)`` of the setting with the lowest validation loss.
+
+        >>> grid = DecayGrid(np.array([0.1, 1.0]), {"AdamW": np.array([0.0, 0.5])},
+        ...                  {"AdamW": np.array([[3.0, 2.0], [1.0, np.nan]])}, {}, {}, {}, {})
+        >>> grid.best("AdamW")
+        (1.0, 0.0, 1.0)
+        """
+        loss = self.val_loss[name]
+        i, j = np.unravel_index(np.nanargmin(loss), loss.shape)
+        return float(self.lrs[i]), float(self.weight_decays[name][j]), float(loss[i, j])
+
+    def best_weight_decay(self, name):
+        """(L,): for each learning rate, the weight decay with the lowest validation loss."""
+        loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
+        return self.weight_decays[name][np.argmin(loss, axis=1)]
+
+    def tolerated_weight_decay(self, name, factor=1.25):
+        """(L,): for each learning rate, the largest weight decay whose validation loss is at most
+        ``factor`` times the lowest of that row: how much decay the optimizer takes before it hurts.
+
+        >>> grid = DecayGrid(np.array([0.1, 1.0]), {"AdamW": np.array([0.0, 0.1, 1.0])},
+        ...                  {"AdamW": np.array([[1.0, 1.2, 2.0], [1.0, 1.3, 1.1]])}, {}, {}, {}, {})
+        >>> grid.tolerated_weight_decay("AdamW").tolist()
+        [0.1, 1.0]
+        """
+        factor = _checks.hyperparameter("factor", factor, 1.0)
+        loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
+        good = loss <= factor * loss.min(axis=1, keepdims=True)
+        last = good.shape[1] - 1 - np.argmax(good[:, ::-1], axis=1)
+        return self.weight_decays[name][last]
+
+
+def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, steps=300,
+               batch_size=32, seed=0, warmup_steps=30):
+    """Train ``model`` on ``data`` over peak lr × weight decay with Adam + L2 and with AdamW.
+
+    Every setting starts from the same weights (``model.init_params(seed=seed)``), sees the same
+    minibatches (``seed``) and follows the book's standard schedule: a linear warmup over
+    ``warmup_steps`` to the peak rate, then a cosine decay to 0 at ``steps``
+    (:func:`lib.schedules.warmup_cosine`). Each optimizer's grid is one call of
+    :func:`lib.training.train` with ``len(lrs) * len(weight_decays)`` settings. The weight decays
+    follow the conventions of the module docstring and apply to the weight matrices only.
+    Returns a :class:`DecayGrid`.
+    """
+    lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(lrs)), dtype=float)
+    if lrs.ndim != 1 or not np.all(lrs > 0):
+        raise ValueError(f"lrs must be a 1-D list of rates > 0, got {lrs!r}")
+    decays = {}
+    for name, values in zip(OPTIMIZERS, (l2_weight_decays, decoupled_weight_decays)):
+        values = np.atleast_1d(np.asarray(values, dtype=float))
+        if values.ndim != 1:
+            raise ValueError(f"weight decays must be 1-D lists, got shape {values.shape}")
+        decays[name] = _checks.non_negative("weight_decay", values)
+    mask = model.decay_mask()                                         # (P,): 1 on weight matrices
+
+    result = DecayGrid(lrs, decays, {}, {}, {}, {}, {})
+    for name in OPTIMIZERS:
+        peak, lam = (a.ravel() for a in np.meshgrid(lrs, decays[name], indexing="ij"))
+        lr = schedules.stack(*(schedules.warmup_cosine(p, warmup_steps, steps) for p in peak))
+        if name == "Adam + L2":
+            optimizer = Adam(lr=lr, weight_decay=lam[:, None] * mask)
+        else:                    # the paper's λ, per step at the peak; the lib's AdamW takes λ / lr
+            optimizer = AdamW(lr=lr, weight_decay=(lam / peak)[:, None] * mask)
+        wall, cpu = time.perf_counter(), time.process_time()
+        run = train(model, optimizer, model.init_params(len(peak), seed=seed), data, steps=steps,
+                    batch_size=batch_size, seed=seed, eval_every=steps)
+        result.seconds[name] = time.perf_counter() - wall
+        result.cpu_seconds[name] = time.process_time() - cpu
+        shape = (len(lrs), len(decays[name]))
+        result.val_loss[name] = run.val_loss[-1].reshape(shape)
+        result.val_accuracy[name] = run.val_accuracy[-1].reshape(shape)
+        result.diverged[name] = run.diverged.reshape(shape)
+    return result
