@@ -56,5 +56,6 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Keeps _build/worksheets: teachers and students may have edited those files.
 clean:
-	rm -rf _build
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache _build/screenshots
