@@ -22,7 +22,7 @@ def test_binder_and_colab_buttons_point_at_the_configured_repository(tmp_path):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "references.bib", tmp_path)
     (tmp_path / "book").mkdir()
-    shutil.copy(ROOT / "book" / "intro.md", tmp_path / "book")
+    (tmp_path / "book" / "intro.md").write_text("# A one-chapter copy of the book\n")
     notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Tiny chapter"},
                           {"cell_type": "code", "metadata": {}, "execution_count": None,
                            "outputs": [], "source": "1 + 1"}],
