@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from test_site import CHROMIUM, _missing
 
 NOTEBOOK = {
     "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
@@ -66,16 +65,9 @@ def lab(tmp_path):
         process.wait(timeout=30)
 
 
-def test_slider_redraws_through_the_kernel(lab):
-    if not Path(CHROMIUM).exists():
-        _missing("Debian's chromium is not installed (`apt-get install chromium`; .ci/run does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+def test_slider_redraws_through_the_kernel(lab, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
         page.goto(lab)
         page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')",
                                timeout=90000)
@@ -94,6 +86,8 @@ def test_slider_redraws_through_the_kernel(lab):
         assert "lr is 0.3162" in readout.inner_text()      # the next value on the log grid
         page.wait_for_function("([el, old]) => el.getAttribute('src') !== old",
                                arg=[image.element_handle(), before], timeout=30000)
-        page.screenshot(path=str(Path(__file__).resolve().parents[2] / "_build" / "screenshots"
-                                 / "jupyterlab.png"))
-        browser.close()
+        shots = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "jupyterlab.png"))
+    finally:
+        page.close()

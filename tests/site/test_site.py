@@ -6,27 +6,17 @@ Playwright. Saves a screenshot of every page under ``_build/screenshots/``.
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MAX_PAGE_BYTES = 3 * 1024 * 1024
-
-REQUIRED = os.environ.get("OPTBOOK_REQUIRE_BROWSER") == "1"   # set by .ci/run: never skip in CI
-
-
-def _missing(reason):
-    if REQUIRED:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def pages():
@@ -40,7 +30,7 @@ def pages():
 @pytest.fixture(scope="module")
 def server():
     if not (SITE / "index.html").exists():
-        _missing("no built site: run `make book` first")
+        missing("no built site: run `make book` first")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
     handler.log_message = lambda *args: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -48,20 +38,6 @@ def server():
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        _missing("Debian's chromium is not installed (`apt-get install chromium`; .ci/run does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 class PageLog:
@@ -97,7 +73,7 @@ def open_page(browser, server, name, width=1280, height=900, color_scheme="light
 
 def test_the_site_has_the_chapters():
     if not pages():
-        _missing("no built site: run `make book` first")
+        missing("no built site: run `make book` first")
     assert "index.html" in pages()
     assert len(pages()) >= 2
 
@@ -161,7 +137,7 @@ def test_every_slider_changes_the_figure(browser, server, name):
 def test_phone_width_and_dark_mode(browser, server):
     interactive_pages = [p for p in pages() if "optbook-interactive" in (SITE / p).read_text()]
     if not interactive_pages:
-        _missing("no chapter with an interactive figure has been built")
+        missing("no chapter with an interactive figure has been built")
     name = interactive_pages[0]
     page, log = open_page(browser, server, name, width=390, height=844)
     try:
