@@ -94,6 +94,9 @@ def test_page_is_offline_complete_and_rendered(browser, server, name):
             .filter(img => !img.classList.contains('optbook-overlay') && !img.alt).length""")
         assert unlabeled == 0, f"{name} has {unlabeled} figures without alt text"
         text = page.inner_text("article")
+        # no warnings, tracebacks or other stderr output from the executed cells
+        assert page.locator(".output.stderr, .output.traceback, .output.error").count() == 0, name
+        assert "Traceback (most recent call last)" not in text and "Warning:" not in text, name
         raw = re.findall(r"\\\(|\\\[|\$\$|\\frac|\\beta|\\eta", text)
         assert not raw, f"{name} shows raw TeX: {raw[:5]}"
         SHOTS.mkdir(parents=True, exist_ok=True)
