@@ -184,9 +184,8 @@ class InteractiveFigure:
         key = tuple({**self.defaults, **values}[s.name] for s in self.sliders)
         if key not in self._cache:
             rgba, readout = self.draw(**dict(zip((s.name for s in self.sliders), key)))
-            self._cache[key] = (rgba, readout)
-        rgba, readout = self._cache[key]
-        return _png(rgba, Image.Quantize.FASTOCTREE), readout
+            self._cache[key] = (_png(rgba, Image.Quantize.FASTOCTREE), readout)
+        return self._cache[key]
 
     def background_png(self):
         """The figure without its animated artists, as PNG."""
