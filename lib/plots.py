@@ -151,3 +151,18 @@ def set_loss_curve(line, losses, floor=None):
     if floor is not None:
         losses = np.where(np.isfinite(losses), np.maximum(losses, floor), np.nan)
     line.set_data(np.arange(len(losses)), losses)
+
+
+def html_table(header, rows, caption=""):
+    """A plain HTML table for computed numbers (every cell comes from code, none typed).
+
+    >>> html_table(["lr", "steps"], [[0.1, 42]]).data[:46]
+    '<table class="table optbook-table"><thead><tr>'
+    """
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return HTML(f'<table class="table optbook-table">{cap}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
