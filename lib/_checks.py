@@ -26,6 +26,14 @@ def non_negative(name, value):
     return hyperparameter(name, value, 0.0, np.inf)
 
 
+def positive(name, value):
+    """A finite number > 0, scalar or array."""
+    value = non_negative(name, value)
+    if np.any(np.asarray(value) == 0):
+        raise ValueError(f"{name} must be > 0, got 0.0")
+    return value
+
+
 def probability(name, value):
     """A decay rate such as beta: in [0, 1)."""
     return hyperparameter(name, value, 0.0, 1.0)

@@ -91,7 +91,7 @@ def stable_lr_limit(beta, lam):
     (1.0, 1.9)
     """
     beta = _checks.probability("beta", beta)
-    return (2 + 2 * beta) / _positive("lam", lam)
+    return (2 + 2 * beta) / _checks.positive("lam", lam)
 
 
 def sgd_optimum(lambda_min, lambda_max):
@@ -175,15 +175,8 @@ def measured_rate(trajectory, minimum=(0.0, 0.0), window=20):
 
 
 def _eigen_range(lambda_min, lambda_max):
-    lambda_min = _positive("lambda_min", lambda_min)
-    lambda_max = _positive("lambda_max", lambda_max)
+    lambda_min = _checks.positive("lambda_min", lambda_min)
+    lambda_max = _checks.positive("lambda_max", lambda_max)
     if lambda_max < lambda_min:
         raise ValueError(f"lambda_max must be >= lambda_min, got {lambda_max} < {lambda_min}")
     return lambda_min, lambda_max
-
-
-def _positive(name, value):
-    value = _checks.non_negative(name, value)
-    if np.any(np.asarray(value) == 0):
-        raise ValueError(f"{name} must be > 0, got 0.0")
-    return value

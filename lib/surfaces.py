@@ -159,7 +159,7 @@ def narrow_valley(kappa=20.0, a=0.1, angle_degrees=0.0):
     (array([-8.,  2.]), 7.2)
     """
     kappa = _checks.hyperparameter("kappa", kappa, 1.0)
-    a = _positive("a", a)
+    a = _checks.positive("a", a)
     b = kappa * a
     turn = _rotation(angle_degrees)
     A = turn @ np.diag([a, b]) @ turn.T
@@ -193,7 +193,7 @@ def badly_scaled(ratio=100.0, a=1.0, minimum=(0.0, 0.0)):
     100.0
     """
     ratio = _checks.hyperparameter("ratio", ratio, 1.0)
-    a = _positive("a", a)
+    a = _checks.positive("a", a)
     minimum = np.array(minimum, dtype=float)
     return Quadratic(np.diag([a, ratio * a]), minimum, name=f"badly scaled bowl ({ratio:g}x)",
                      xlim=minimum[0] + np.array([-5, 5]), ylim=minimum[1] + np.array([-2.5, 2.5]),
@@ -223,7 +223,7 @@ class Rosenbrock(Surface):
 
     def __init__(self, a=1.0, b=100.0):
         self.a = float(a)
-        self.b = _positive("b", b)
+        self.b = _checks.positive("b", b)
         super().__init__(f"Rosenbrock (a = {a:g}, b = {b:g})", [[self.a, self.a**2]],
                          xlim=(-2, 2), ylim=(-1, 3), start=(-1.2, 1.0))
 
@@ -498,7 +498,7 @@ def run(optimizer, problem, w0=None, steps=100, *, grad=None, bound=1e6):
     (array([-1, 72]), (101, 2))
     """
     steps = _checks.count("steps", steps)
-    bound = _positive("bound", bound)
+    bound = _checks.positive("bound", bound)
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError(f"optimizer must be fresh, but it has already taken {optimizer.t} steps "
                          "(its state would carry over): create a new one for each run")
@@ -530,7 +530,7 @@ def steps_to_tolerance(result, tol):
 
     (By hand: the loss after k steps is 3.2·0.91^(2k) + 4·0.8^(2k), first below 1e-3 at k = 43.)
     """
-    tol = _positive("tol", tol)
+    tol = _checks.positive("tol", tol)
     if not np.isfinite(result.min_loss):
         raise ValueError("steps_to_tolerance needs a problem with a finite min_loss")
     return _first_step(result.losses - result.min_loss < tol)
@@ -574,10 +574,3 @@ def _turned_window(xlim, ylim, turn):
     """The smallest axis-aligned window holding the window (xlim, ylim) after ``turn``."""
     corners = np.array([[x, y] for x in xlim for y in ylim]) @ turn.T
     return (corners[:, 0].min(), corners[:, 0].max()), (corners[:, 1].min(), corners[:, 1].max())
-
-
-def _positive(name, value):
-    value = _checks.non_negative(name, value)
-    if np.any(np.asarray(value) == 0):
-        raise ValueError(f"{name} must be > 0, got 0.0")
-    return value
