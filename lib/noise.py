@@ -57,10 +57,12 @@ def seeded_runs(optimizer, problem, batch_size, seeds, steps, w0=None):
     The optimizer's hyperparameters may have shape (settings, 1), as for any sweep; every setting
     runs under every seed from ``w0`` (default ``problem.start``). The result is a
     :class:`lib.surfaces.RunResult` whose ``losses`` have shape (steps + 1, seeds, settings) (or
-    (steps + 1, seeds) for scalar hyperparameters), the full-batch loss at every point.
+    (steps + 1, seeds) for scalar hyperparameters), the full-batch loss at every point. The optimizer
+    may be wrapped in a :class:`lib.history.Recorder` to keep its state at every step.
     """
     seeds = [int(seed) for seed in seeds]
-    settings = np.broadcast_shapes(*(np.shape(value) for value in vars(optimizer).values()
+    rule = getattr(optimizer, "optimizer", optimizer)   # a lib.history.Recorder wraps the rule
+    settings = np.broadcast_shapes(*(np.shape(value) for value in vars(rule).values()
                                      if isinstance(value, np.ndarray)), ())
     start = np.asarray(problem.start if w0 is None else w0, dtype=float)
     shape = (len(seeds),) + tuple(settings[:-1]) + (2,)

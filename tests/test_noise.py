@@ -63,6 +63,20 @@ def test_sgd_floor_matches_the_stationary_variance_of_a_noisy_quadratic():
     assert abs(measured / predicted - 1) < 0.25, (measured, predicted)
 
 
+def test_a_recorder_keeps_the_state_of_every_seed():
+    from lib.history import Recorder
+    from lib.optimizers import RMSProp
+    problem = NoisyRegression()
+    recorder = Recorder(RMSProp(lr=np.array([[0.01], [0.1]]), beta=0.9))
+    result = noise.seeded_runs(recorder, problem, 4, seeds=[3, 5, 8], steps=20)
+    assert result.losses.shape == (21, 3, 2)
+    s = recorder.history("s")
+    assert s.shape == (20, 3, 2, 2)
+    # s after the first step is (1 - beta) g_1^2, g_1 drawn from seed 5's stream (block 1)
+    g1 = problem.minibatch_grad(np.broadcast_to(problem.start, (2, 2)), 4, np.random.default_rng(5))
+    np.testing.assert_allclose(s[0, 1], 0.1 * g1**2)
+
+
 def test_bad_arguments_are_named():
     problem = NoisyRegression()
     with pytest.raises(ValueError, match="seeds"):
