@@ -11,6 +11,9 @@ This is the situation in which weight decay should decide, and in which the Adam
 that Adam + L2 does not decay every weight alike: its decay term is divided by ``sqrt(v_hat)``,
 which here is about ``sigma``. ``gradients("gaussian", rng)`` draws random slopes
 ``sigma * N(0, 1)`` instead of alternating ones (the same averages, wobblier curves).
+
+:class:`SGDW` is SGD with momentum and decoupled weight decay (Loshchilov & Hutter 2019,
+Algorithm 1): the control that shows why "L2 is weight decay" holds for plain SGD only.
 """
 
 import itertools
@@ -18,6 +21,42 @@ import itertools
 import numpy as np
 
 from . import _checks
+from .optimizers import Momentum
+
+
+class SGDW(Momentum):
+    r"""SGD with momentum and decoupled weight decay (SGDW): the decay beside the velocity, not in it.
+
+    .. math:: v \leftarrow \beta v + g, \qquad w \leftarrow w - \mathrm{lr}\,(v + \lambda w)
+
+    :class:`lib.optimizers.Momentum`'s step from the gradient alone, and beside it every weight
+    shrinks by ``lr * weight_decay`` of itself. Momentum fed the L2 gradient ``g + λ w`` instead
+    (what ``torch.optim.SGD(lr, momentum=beta, weight_decay=λ)`` does) sums ``λ w`` into ``v``
+    with the gradients, so a weight's decay at step k is ``lr λ (w_k + β w_{k-1} + β² w_{k-2}
+    + ...)``: up to ``1 / (1 - β)`` times stronger, and late. With ``beta = 0`` the two are the same
+    rule, plain SGD with L2.
+
+    Loshchilov & Hutter (2019), Algorithm 1 (SGDW). Convention: the paper multiplies the decay by
+    the schedule's multiplier ``eta_t`` only; this class multiplies it by the whole ``lr``, like
+    :class:`lib.optimizers.AdamW` and PyTorch's AdamW, so the paper's ``λ`` is ``weight_decay``
+    times the base rate. PyTorch has no SGDW.
+
+    >>> opt = SGDW(lr=0.1, beta=0.9, weight_decay=0.5)
+    >>> w = opt.step([2.0], [1.0]); w         # 2 - 0.1 * (1 + 0.5 * 2)
+    array([1.8])
+    >>> opt.step(w, [1.0])                    # v = 0.9 + 1: 1.8 - 0.1 * (1.9 + 0.5 * 1.8)
+    array([1.52])
+    """
+
+    _arg_names = ("lr", "beta", "weight_decay")
+
+    def __init__(self, lr, beta=0.9, weight_decay=0.0):
+        super().__init__(lr, beta)
+        self.weight_decay = _checks.non_negative("weight_decay", weight_decay)
+
+    def update(self, w, g, lr):
+        stepped = super().update(w, g, lr)                # Momentum: v from g alone, w - lr*v
+        return stepped - lr * self.weight_decay * w       # decoupled weight decay, beside v
 
 
 class DisagreeingBatches:

@@ -24,6 +24,15 @@ the experiment of Loshchilov & Hutter (2019, Fig. 2) on a small scale::
 
 Only the weight matrices are decayed (:meth:`lib.model.MLP.decay_mask`): LayerNorm gains and
 shifts and the output bias are not, as in nanoGPT and most Transformer code.
+
+**Seeds.** ``decay_grid(..., seeds=[0, 1, 2, 3])`` repeats the whole grid once per seed (each seed
+its own initial weights *and* its own minibatch order) and returns a :class:`DecayGrids`, whose
+arrays have a leading seed axis and whose summaries say what holds in every seed::
+
+    grids = decay_grid(MLP(), split, lrs, l2, decoupled, seeds=range(4))
+    grids.val_loss["AdamW"]          # (4 seeds, 6 lrs, 6 weight decays)
+    grids.good("AdamW").sum(axis=(1, 2))   # good cells per seed
+    grids.grids[2].best("AdamW")     # seed 2 on its own, a DecayGrid
 """
 
 import time
@@ -77,24 +86,124 @@ class DecayGrid:
         loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
         return self.weight_decays[name][np.argmin(loss, axis=1)]
 
-    def tolerated_weight_decay(self, name, factor=1.25):
+    def good(self, name, factor=1.5):
+        """(L, D) bool: the cells whose validation loss is at most ``factor`` times the lowest loss
+        of their row (their learning rate); a diverged cell (NaN) is never good.
+
+        >>> grid = DecayGrid(np.array([0.1, 1.0]), {"AdamW": np.array([0.0, 0.1, 1.0])},
+        ...                  {"AdamW": np.array([[1.0, 1.2, 2.0], [1.0, np.nan, 1.6]])}, {}, {}, {}, {})
+        >>> grid.good("AdamW").tolist()
+        [[True, True, False], [True, False, False]]
+        """
+        factor = _checks.hyperparameter("factor", factor, 1.0)
+        loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
+        return loss <= factor * loss.min(axis=1, keepdims=True)
+
+    def tolerated_weight_decay(self, name, factor=1.25, unbroken=False):
         """(L,): for each learning rate, the largest weight decay whose validation loss is at most
         ``factor`` times the lowest of that row: how much decay the optimizer takes before it hurts.
+
+        ``unbroken=True``: the largest weight decay up to which *every* decay of the row, from the
+        first column on, is good (an isolated good cell beyond a bad one does not count); NaN for a
+        row whose first column is not good.
 
         >>> grid = DecayGrid(np.array([0.1, 1.0]), {"AdamW": np.array([0.0, 0.1, 1.0])},
         ...                  {"AdamW": np.array([[1.0, 1.2, 2.0], [1.0, 1.3, 1.1]])}, {}, {}, {}, {})
         >>> grid.tolerated_weight_decay("AdamW").tolist()
         [0.1, 1.0]
+        >>> grid.tolerated_weight_decay("AdamW", unbroken=True).tolist()   # row 2: 1.3 is a gap
+        [0.1, 0.0]
         """
-        factor = _checks.hyperparameter("factor", factor, 1.0)
-        loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
-        good = loss <= factor * loss.min(axis=1, keepdims=True)
+        good = self.good(name, factor)
+        decays = self.weight_decays[name]
+        if unbroken:
+            first_bad = np.argmin(np.c_[good, np.zeros(len(good), bool)], axis=1)
+            return np.where(first_bad > 0, decays[np.maximum(first_bad - 1, 0)], np.nan)
         last = good.shape[1] - 1 - np.argmax(good[:, ::-1], axis=1)
-        return self.weight_decays[name][last]
+        return decays[last]
+
+
+@dataclass
+class DecayGrids:
+    """What :func:`decay_grid` returns when given ``seeds``: one :class:`DecayGrid` per seed.
+
+    ``seeds``   (n,) the seeds, in order
+    ``grids``   list of n :class:`DecayGrid`, ``grids[k]`` run with ``seeds[k]``
+
+    The properties stack the per-seed grids on a leading seed axis; the methods are those of
+    :class:`DecayGrid`, applied to every seed.
+
+    >>> one = DecayGrid(np.array([0.1, 1.0]), {"AdamW": np.array([0.0, 0.5])},
+    ...                 {"AdamW": np.array([[3.0, 2.0], [1.0, 1.2]])}, {}, {}, {"AdamW": 1.0}, {})
+    >>> two = DecayGrid(one.lrs, one.weight_decays,
+    ...                 {"AdamW": np.array([[2.0, 3.0], [1.1, 1.0]])}, {}, {}, {"AdamW": 2.0}, {})
+    >>> grids = DecayGrids(np.array([0, 1]), [one, two])
+    >>> grids.val_loss["AdamW"].shape, grids.seconds["AdamW"]
+    ((2, 2, 2), 3.0)
+    >>> grids.good("AdamW", factor=1.25).sum(axis=(1, 2)).tolist()       # good cells per seed
+    [3, 3]
+    >>> grids.best("AdamW")                      # (lr, weight decay, loss) of each seed's best cell
+    [(1.0, 0.0, 1.0), (1.0, 0.5, 1.0)]
+    """
+
+    seeds: np.ndarray
+    grids: list
+
+    @property
+    def lrs(self):
+        """(L,) the peak learning rates, the same for every seed."""
+        return self.grids[0].lrs
+
+    @property
+    def weight_decays(self):
+        """name -> (D,) the weight decays, the same for every seed."""
+        return self.grids[0].weight_decays
+
+    def _stack(self, field):
+        return {name: np.stack([getattr(grid, field)[name] for grid in self.grids])
+                for name in getattr(self.grids[0], field)}
+
+    @property
+    def val_loss(self):
+        """name -> (n, L, D) validation loss after the last step, per seed."""
+        return self._stack("val_loss")
+
+    @property
+    def val_accuracy(self):
+        """name -> (n, L, D) validation accuracy after the last step, per seed."""
+        return self._stack("val_accuracy")
+
+    @property
+    def diverged(self):
+        """name -> (n, L, D) bool, whether the run blew up, per seed."""
+        return self._stack("diverged")
+
+    @property
+    def seconds(self):
+        """name -> wall-clock time of that optimizer's runs, all seeds together."""
+        return {name: sum(grid.seconds[name] for grid in self.grids) for name in self.grids[0].seconds}
+
+    @property
+    def cpu_seconds(self):
+        """name -> processor time of that optimizer's runs, all seeds together."""
+        return {name: sum(grid.cpu_seconds[name] for grid in self.grids)
+                for name in self.grids[0].cpu_seconds}
+
+    def good(self, name, factor=1.5):
+        """(n, L, D) bool: :meth:`DecayGrid.good` for every seed."""
+        return np.stack([grid.good(name, factor) for grid in self.grids])
+
+    def tolerated_weight_decay(self, name, factor=1.25, unbroken=False):
+        """(n, L): :meth:`DecayGrid.tolerated_weight_decay` for every seed."""
+        return np.stack([grid.tolerated_weight_decay(name, factor, unbroken) for grid in self.grids])
+
+    def best(self, name):
+        """List of n ``(lr, weight_decay, val_loss)``: :meth:`DecayGrid.best` for every seed."""
+        return [grid.best(name) for grid in self.grids]
 
 
 def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, steps=300,
-               batch_size=32, seed=0, warmup_steps=30):
+               batch_size=32, seed=0, warmup_steps=30, seeds=None):
     """Train ``model`` on ``data`` over peak lr × weight decay with Adam + L2 and with AdamW.
 
     Every setting starts from the same weights (``model.init_params(seed=seed)``), sees the same
@@ -104,7 +213,19 @@ def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, step
     :func:`lib.training.train` with ``len(lrs) * len(weight_decays)`` settings. The weight decays
     follow the conventions of the module docstring and apply to the weight matrices only.
     Returns a :class:`DecayGrid`.
+
+    ``seeds`` (a sequence of ints, instead of ``seed``): the grid is run once per seed, each with
+    its own initial weights and minibatch order (``seed=seeds[k]``), and a :class:`DecayGrids` is
+    returned. Each seed's grid is vectorised over its settings; the seeds run one after another,
+    because :func:`lib.training.train` feeds one minibatch order to all its settings.
     """
+    if seeds is not None:
+        seeds = np.atleast_1d(np.asarray(seeds))
+        if seeds.ndim != 1 or len(seeds) == 0 or not np.issubdtype(seeds.dtype, np.integer):
+            raise ValueError(f"seeds must be a non-empty 1-D list of ints, got {seeds!r}")
+        return DecayGrids(seeds, [decay_grid(model, data, lrs, l2_weight_decays,
+                                             decoupled_weight_decays, steps, batch_size, int(s),
+                                             warmup_steps) for s in seeds])
     lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(lrs)), dtype=float)
     if lrs.ndim != 1 or not np.all(lrs > 0):
         raise ValueError(f"lrs must be a 1-D list of rates > 0, got {lrs!r}")

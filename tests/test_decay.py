@@ -78,3 +78,41 @@ def test_bad_arguments_are_named():
         DisagreeingBatches().batch_grad([0.0, 0.0], 2)
     with pytest.raises(ValueError, match="NaN"):
         decay_rate(np.full((200, 2), np.nan), lr=0.1)
+
+
+def test_sgdw_without_momentum_is_sgd_with_l2():
+    # beta = 0: w - lr*(g + lam*w) both ways, step for step (plain SGD with L2 is weight decay)
+    from lib.decay import SGDW
+    from lib.optimizers import SGD
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal((20, 3))
+    lr, lam = 0.05, 0.3
+    decoupled, coupled = SGDW(lr=lr, beta=0.0, weight_decay=lam), SGD(lr=lr)
+    w_d = w_c = np.array([1.0, -2.0, 0.5])
+    for g in grads:
+        w_d = decoupled.step(w_d, g)
+        w_c = coupled.step(w_c, g + lam * w_c)
+    np.testing.assert_allclose(w_d, w_c, rtol=1e-13)
+
+
+def test_sgdw_and_momentum_with_l2_part_at_the_second_step():
+    # Hand-worked: w0 = 1, g = 0, lr = 0.1, beta = 0.9, lam = 0.5.
+    # Step 1, both: w1 = 1 - 0.1*0.5*1 = 0.95.
+    # Step 2, SGDW: v stays 0, w2 = 0.95 * (1 - 0.05) = 0.9025.
+    # Step 2, Momentum + L2: v = 0.9*0.5 + 0.5*0.95 = 0.925, w2 = 0.95 - 0.0925 = 0.8575;
+    # the difference is lr*lam*beta*w0 = 0.045, the old decay still in the velocity.
+    from lib.decay import SGDW
+    from lib.optimizers import Momentum
+    lr, beta, lam = 0.1, 0.9, 0.5
+    decoupled, coupled = SGDW(lr=lr, beta=beta, weight_decay=lam), Momentum(lr=lr, beta=beta)
+    w_d = w_c = np.array([1.0])
+    path_d, path_c = [], []
+    for _ in range(2):
+        w_d = decoupled.step(w_d, np.zeros(1))
+        w_c = coupled.step(w_c, lam * w_c)
+        path_d.append(float(w_d[0]))
+        path_c.append(float(w_c[0]))
+    assert path_d == pytest.approx([0.95, 0.9025], abs=1e-15)
+    assert path_c == pytest.approx([0.95, 0.8575], abs=1e-15)
+    with pytest.raises(ValueError, match="weight_decay"):
+        SGDW(lr=0.1, weight_decay=-1.0)

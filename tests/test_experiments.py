@@ -7,7 +7,7 @@ import pytest
 
 from lib import schedules
 from lib.data import load_digits, train_val_split
-from lib.experiments import OPTIMIZERS, DecayGrid, decay_grid
+from lib.experiments import OPTIMIZERS, DecayGrid, DecayGrids, decay_grid
 from lib.model import MLP
 from lib.optimizers import Adam, AdamW
 from lib.training import train
@@ -26,10 +26,10 @@ def grid():
                       warmup_steps=WARMUP)
 
 
-def alone(optimizer):
+def alone(optimizer, seed=3):
     """One setting, trained on its own with the same start, batches and length as the grid."""
-    run = train(SMALL, optimizer, SMALL.init_params(1, seed=3), SPLIT, steps=STEPS, batch_size=16,
-                seed=3, eval_every=STEPS)
+    run = train(SMALL, optimizer, SMALL.init_params(1, seed=seed), SPLIT, steps=STEPS,
+                batch_size=16, seed=seed, eval_every=STEPS)
     return run.val_loss[-1, 0]
 
 
@@ -95,8 +95,47 @@ def test_summaries_on_a_hand_made_grid():
     assert grid.tolerated_weight_decay("AdamW", factor=1.5).tolist() == [1.0, 1.0, 10.0]
 
 
+def test_seeds_repeat_the_grid_with_their_own_start_and_batches():
+    grids = decay_grid(SMALL, SPLIT, LRS, L2, DECOUPLED, steps=STEPS, batch_size=16,
+                       warmup_steps=WARMUP, seeds=[5, 3])
+    assert isinstance(grids, DecayGrids) and grids.seeds.tolist() == [5, 3]
+    assert grids.val_loss["AdamW"].shape == grids.diverged["Adam + L2"].shape == (2, 2, 3)
+    assert grids.lrs.tolist() == LRS and grids.weight_decays["AdamW"].tolist() == DECOUPLED
+    lr = LRS[1]
+    schedule = schedules.warmup_cosine(lr, WARMUP, STEPS)
+    for k, seed in enumerate((5, 3)):                 # each seed: its own weights and minibatches
+        expected = alone(AdamW(lr=schedule, weight_decay=DECOUPLED[1] / lr * SMALL.decay_mask()), seed)
+        assert expected == pytest.approx(grids.val_loss["AdamW"][k, 1, 1], rel=1e-10)
+        expected = alone(Adam(lr=schedule, weight_decay=L2[2] * SMALL.decay_mask()), seed)
+        assert expected == pytest.approx(grids.val_loss["Adam + L2"][k, 1, 2], rel=1e-10)
+    assert not np.allclose(grids.val_loss["AdamW"][0], grids.val_loss["AdamW"][1], rtol=1e-3)
+    assert grids.seconds["AdamW"] == pytest.approx(sum(g.seconds["AdamW"] for g in grids.grids))
+    assert len(grids.best("AdamW")) == 2 and grids.good("AdamW").shape == (2, 2, 3)
+
+
+def test_seed_summaries_on_hand_made_grids():
+    decays = {"AdamW": np.array([0.0, 0.1, 1.0])}
+    one = DecayGrid(np.array([0.1, 1.0]), decays, {"AdamW": np.array([[1.0, 1.4, 1.6],
+                                                                      [1.0, 2.0, 1.1]])}, {}, {}, {}, {})
+    two = DecayGrid(np.array([0.1, 1.0]), decays, {"AdamW": np.array([[2.0, 1.0, 1.2],
+                                                                      [np.nan, 1.0, 1.0]])}, {}, {}, {}, {})
+    grids = DecayGrids(np.array([0, 1]), [one, two])
+    good = grids.good("AdamW", factor=1.5)
+    assert good.tolist() == [[[True, True, False], [True, False, True]],
+                             [[False, True, True], [False, True, True]]]
+    assert good.sum(axis=(1, 2)).tolist() == [4, 4]
+    assert grids.tolerated_weight_decay("AdamW", 1.5).tolist() == [[0.1, 1.0], [1.0, 1.0]]
+    unbroken = grids.tolerated_weight_decay("AdamW", 1.5, unbroken=True)
+    assert unbroken[0].tolist() == [0.1, 0.0] and np.isnan(unbroken[1]).all()
+    assert grids.best("AdamW") == [(0.1, 0.0, 1.0), (0.1, 0.1, 1.0)]
+
+
 def test_arguments_are_checked():
     with pytest.raises(ValueError, match="lrs must be"):
         decay_grid(SMALL, SPLIT, [0.0, 1e-3], [0.0], [0.0], steps=2)
     with pytest.raises(ValueError, match="weight_decay must be"):
         decay_grid(SMALL, SPLIT, [1e-3], [-1.0], [0.0], steps=2)
+    with pytest.raises(ValueError, match="seeds must be"):
+        decay_grid(SMALL, SPLIT, [1e-3], [0.0], [0.0], steps=2, seeds=[0.5, 1.5])
+    with pytest.raises(ValueError, match="seeds must be"):
+        decay_grid(SMALL, SPLIT, [1e-3], [0.0], [0.0], steps=2, seeds=[])
