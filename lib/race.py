@@ -4,7 +4,9 @@ A fair comparison gives each optimizer its own best learning rate, and a useful 
 wide the range of good learning rates is (how forgiving the optimizer is). :func:`sweep` runs one
 optimizer at every learning rate of a grid in a single vectorised :func:`lib.surfaces.run` and
 records, for each, the step from which the loss *stays* within a tolerance of the minimum
-(:func:`settled_at`; a run that touches the tolerance once and bounces out does not count).
+(:func:`settled_at`, the book's one definition from :mod:`lib.convergence`; a run that touches the
+tolerance once and bounces out does not count). The range it reports is the longest unbroken run of
+grid rates that settle (:meth:`Sweep.unbroken_window`), with any other settling rate named as isolated.
 
 >>> from lib.surfaces import narrow_valley
 >>> result = sweep(narrow_valley(), "SGD", lr_grid(0.01, 2.0), steps=200, tol=1e-3)
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks, optimizers
+from . import _checks, convergence, optimizers
 from .surfaces import run
 
 NAMES = ("SGD", "Momentum", "RMSProp", "Adam", "AdamW")
@@ -65,19 +67,13 @@ def settled_at(losses, min_loss, tol):
     """The first step from which ``losses - min_loss < tol`` holds to the end of the run.
 
     ``losses`` has shape (steps + 1, ...); the answer is an int or None for one run, an int array with
-    -1 for "never" for a sweep (as :func:`lib.surfaces.steps_to_tolerance` reports).
+    -1 for "never" for a sweep (as :func:`lib.surfaces.steps_to_tolerance` reports). This is the book's
+    one definition of "settled", :func:`lib.convergence.settled_at` (which also takes a ``window``).
 
     >>> settled_at(np.array([5.0, 0.1, 2.0, 0.1, 0.01]), 0.0, tol=0.5)     # it bounced at step 2
     3
     """
-    losses = np.asarray(losses, dtype=float)
-    tol = _checks.non_negative("tol", tol)
-    within = (losses - min_loss) < tol                       # NaN after a divergence: False
-    stays = np.flip(np.logical_and.accumulate(np.flip(within, axis=0), axis=0), axis=0)
-    first = np.where(stays.any(axis=0), np.argmax(stays, axis=0), -1)
-    if first.ndim == 0:
-        return None if first < 0 else int(first)
-    return first
+    return convergence.settled_at(losses, min_loss, tol)
 
 
 def minibatch(problem, batch_size, seed=0):
@@ -138,7 +134,8 @@ class Sweep:
         """The smallest and largest grid learning rates that settle: (low, high), or (None, None).
 
         Rates in between need not all settle (an adaptive optimizer can settle at a small and a large
-        rate and bounce at one in between): :attr:`ok` says which do.
+        rate and bounce at one in between): :attr:`ok` says which do. For a range to report, use
+        :meth:`unbroken_window`, which does not bridge such gaps.
         """
         if not self.ok.any():
             return None, None
@@ -148,6 +145,32 @@ class Sweep:
     def window_is_clipped(self):
         """True if the first or last learning rate of the grid settles (the window may be wider)."""
         return bool(self.ok[0] or self.ok[-1])
+
+    def unbroken(self):
+        """The longest unbroken run of neighbouring grid rates that all settle: a
+        :class:`lib.convergence.UnbrokenRun` (its ``outside`` lists the settling rates outside it)."""
+        return convergence.unbroken_run(self.ok)
+
+    def unbroken_window(self):
+        """The smallest and largest learning rate of :meth:`unbroken`: (low, high), or (None, None).
+
+        Every grid rate from low to high settles; this is the range the book reports.
+        """
+        return self.unbroken().ends(self.lrs)
+
+    def isolated_lrs(self):
+        """The learning rates that settle outside :meth:`unbroken_window` (an array, maybe empty)."""
+        return self.lrs[self.unbroken().outside]
+
+    def unbroken_is_clipped(self):
+        """True if :meth:`unbroken_window` reaches the first or last rate of the grid (the range may
+        be wider than the grid shows)."""
+        run = self.unbroken()
+        return run.length > 0 and (run.start == 0 or run.stop == len(self.lrs))
+
+    def first_touch(self):
+        """For each learning rate the first step within ``tol``, whether or not it stays (-1: never)."""
+        return np.atleast_1d(convergence.first_touch(self.result.losses, self.result.min_loss, self.tol))
 
     def index_of(self, lr):
         """The grid index of ``lr`` (which must be on the grid, up to rounding)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
+from . import _checks, convergence
 
 
 class Surface:
@@ -521,8 +521,12 @@ def run(optimizer, problem, w0=None, steps=100, *, grad=None, bound=1e6):
 
 
 def steps_to_tolerance(result, tol):
-    """The first step k at which ``losses[k] - min_loss < tol``, as ``diverged_at`` is reported:
-    for one run an int, or None if never reached; for a sweep an int array with -1 for never.
+    """The *first touch*: the first step k at which ``losses[k] - min_loss < tol``, whether or not
+    the loss stays there, reported as ``diverged_at`` is: for one run an int, or None if never
+    reached; for a sweep an int array with -1 for never.
+
+    This is not the book's "converged" (the loss below ``tol`` *and staying there*): that is
+    :func:`steps_to_settle`. The two agree when the loss falls monotonically, as here:
 
     >>> from lib.optimizers import SGD
     >>> steps_to_tolerance(run(SGD(lr=0.9), narrow_valley(), steps=200), tol=1e-3)
@@ -534,6 +538,22 @@ def steps_to_tolerance(result, tol):
     if not np.isfinite(result.min_loss):
         raise ValueError("steps_to_tolerance needs a problem with a finite min_loss")
     return _first_step(result.losses - result.min_loss < tol)
+
+
+def steps_to_settle(result, tol, window=None):
+    """The step from which ``losses - min_loss < tol`` holds to the end of the run (or for
+    ``window`` more steps): :func:`lib.convergence.settled_at` on a :class:`RunResult`, reported
+    like :func:`steps_to_tolerance` (int or None; for a sweep an int array with -1 for never).
+
+    >>> from lib.optimizers import RMSProp
+    >>> bouncing = run(RMSProp(lr=0.6), narrow_valley(), steps=200)   # touches at 6, bounces out
+    >>> steps_to_tolerance(bouncing, tol=1e-3), steps_to_settle(bouncing, tol=1e-3)
+    (6, None)
+    """
+    tol = _checks.positive("tol", tol)
+    if not np.isfinite(result.min_loss):
+        raise ValueError("steps_to_settle needs a problem with a finite min_loss")
+    return convergence.settled_at(result.losses, result.min_loss, tol, window=window)
 
 
 def _first_step(flags):

@@ -77,3 +77,31 @@ def test_make_optimizer_uses_the_race_settings():
     assert race.make_optimizer("Momentum", 0.1, beta=0.5).beta == 0.5
     with pytest.raises(ValueError, match="name must be one of"):
         race.make_optimizer("Adagrad", 0.1)
+
+
+def test_sweep_reports_the_unbroken_window_and_names_isolated_rates():
+    # a made-up sweep: rates 1..9 settle at these steps (-1: never); 2-3 and 5-7 are unbroken runs
+    lrs = 0.1 * np.sqrt(2) ** np.arange(9)
+    settled = np.array([-1, 3, 4, -1, 5, 6, 7, -1, 2])
+    s = race.Sweep("Adam", lrs, result=None, settled=settled, tol=1e-3)
+    assert s.window() == (lrs[1], lrs[8])                     # smallest and largest: bridges gaps
+    assert s.unbroken_window() == (lrs[4], lrs[6])            # the longest run that settles throughout
+    np.testing.assert_array_equal(s.isolated_lrs(), lrs[[1, 2, 8]])
+    assert not s.unbroken_is_clipped() and s.window_is_clipped()
+    edge = race.Sweep("Adam", lrs, None, np.array([-1, -1, -1, -1, -1, -1, 3, 3, 3]), 1e-3)
+    assert edge.unbroken_window() == (lrs[6], lrs[8]) and edge.unbroken_is_clipped()
+    never = race.Sweep("Adam", lrs, None, np.full(9, -1), 1e-3)
+    assert never.unbroken_window() == (None, None) and never.isolated_lrs().size == 0
+    assert not never.unbroken_is_clipped()
+
+
+def test_sweep_first_touch_is_earlier_than_settling_for_a_bouncing_optimizer():
+    # RMSProp on the valley: at lr 0.6 it dips under 1e-3 at step 6 and bounces out (lib.surfaces'
+    # doctest); at 0.2 the loss falls steadily and both agree.
+    s = race.sweep(narrow_valley(), "RMSProp", [[0.2], [0.6]], steps=200, tol=1e-3)
+    touch = s.first_touch()
+    assert touch[1] == 6 and s.settled[1] == -1
+    assert touch[0] == s.settled[0] >= 0
+    # by hand from the recorded losses
+    below = s.result.losses[:, 0] < 1e-3
+    assert below[touch[0]:].all() and not below[:touch[0]].any()
