@@ -188,7 +188,8 @@ LLAMA2_CHAT_SFT = Recipe(
           "pre-training's, warmup 0 and floor 0 are placeholders. Steps derived as an upper bound, "
           "2 epochs x 27,540 annotations / 64 = 861; the paper packs prompts and answers into "
           "4,096-token sequences, so the real count is likely lower.",
-    not_stated=("beta1", "beta2", "eps", "warmup_steps", "min_lr", "train_steps", "grad_clip"),
+    not_stated=("beta1", "beta2", "eps", "warmup_steps", "min_lr", "decay_steps", "train_steps",
+                "grad_clip"),
 )
 
 GPT3_BATCH_TOKENS = 0.5e6
@@ -267,7 +268,7 @@ PRISMATIC_7B = Recipe(
           "llava-lvis4v-lrv mix (2 x 1,231,000 / 128); only the 3% share is stated.",
     grad_clip=1.0,
     decayed="matrices only: biases and parameters with fewer than 2 dimensions are not decayed",
-    not_stated=("beta1", "beta2", "eps", "warmup_steps", "train_steps"),
+    not_stated=("beta1", "beta2", "eps", "warmup_steps", "decay_steps", "train_steps"),
 )
 
 OPENVLA_7B = Recipe(
