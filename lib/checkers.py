@@ -544,3 +544,15 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     wrong_steps = ", ".join(str(int(s)) for s in steps[wrong])
     return answer.wrong(f"Not right at step(s) {wrong_steps}. At step {step} your value is "
                         f"{direction}: {phase}.")
+
+
+EXPECTED_VALUE_FUNCTIONS = {
+    "check_momentum_gains": (_momentum_velocity,),
+    "check_bias_correction": (_adam_correction_factors,),
+    "check_memory": (_state_bytes_per_parameter,),
+    "check_schedule": (warmup_cosine,),
+}
+"""The functions each checker computes its expected value with (the right answer, from the
+question's givens). A worksheet's student notebook must not import or define any of them
+(tests/test_worksheets.py scans it); the optimizers these helpers run (SGD, Momentum, Adam, AdamW)
+are the experiments' tools, and an answer from them is a simulation the learner writes."""
