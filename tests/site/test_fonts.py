@@ -17,7 +17,7 @@ from conftest import missing
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 FAMILY = "Optbook Korean"
-PAGES = ["sgd.html", "practice.html"]          # chapters whose prose quotes the seed in Korean
+PAGES = ["book/sgd.html", "book/practice.html"]     # chapters whose prose quotes the seed in Korean
 
 
 @pytest.fixture(scope="module")
