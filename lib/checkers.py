@@ -11,10 +11,21 @@ GB, the weights counted as optimizer state, the warmup off by one step, the cosi
 wrong step). The expected value is computed inside, from :mod:`lib.optimizers` and
 :mod:`lib.schedules`, and never appears in a message, in the result or in its repr.
 
-For autograded tests (nbgrader), pass ``strict=True``: a wrong answer then raises
-``AssertionError`` with the hint, and a right one returns the result as usual::
+An answer is right when it agrees with the expected value to the number of significant figures
+the question asks for (:data:`SIGNIFICANT_FIGURES`; more figures are welcome); one that agrees only
+to one figure fewer is told so.
 
-    check_memory(sgd_state_gb, adamw_state_gb, strict=True)   # a test cell
+For the test cells of a worksheet (nbgrader), pass ``graded=True``::
+
+    check_memory(sgd_state_gb, adamw_state_gb, graded=True)   # a test cell
+
+In the student's own notebook the check then shows its verdict box (✓, or ✗ with the hint) and the
+notebook runs on, so Run All reaches every exercise. When nbgrader runs the notebook (``nbgrader
+autograde`` or ``validate``, which set the ``NBGRADER_EXECUTION`` environment variable), a wrong
+answer raises ``AssertionError`` with the hint, so the test cell fails and scores 0; a right one
+shows its box as display output and returns None (so nbgrader, which reads a test cell's returned
+value as a partial score, gives full points without a warning). ``strict=True`` raises on a wrong
+answer everywhere.
 
 >>> check_memory(sgd_state_gb=28, adamw_state_gb=84)
 ✗ Optimizer-state memory: Both numbers count the weights themselves. The question asks for the optimizer state: what the optimizer keeps between steps in addition to the weights (the study note's memory table counts the weights too).
@@ -24,6 +35,7 @@ False
 
 import html
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +46,11 @@ from .schedules import cosine_annealing, linear_warmup, warmup_cosine, warmup_li
 
 PRACTICE_STEPS = (0, 1_000, 2_000, 50_000, 100_000)
 """The steps at which the study note's practice 4 asks for the learning rate."""
+
+SIGNIFICANT_FIGURES = {"check_momentum_gains": 2, "check_bias_correction": 3, "check_memory": 2,
+                       "check_schedule": 3}
+"""The precision each question asks for: an answer is right when it agrees with the expected value
+to this many significant figures (more are welcome)."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +88,42 @@ class CheckResult:
 
 # ---- shared machinery ---------------------------------------------------------------------------
 
+def _grading():
+    """True while nbgrader executes the notebook (autograde or validate)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def _show(result):
+    """Show ``result`` as display output (its box in Jupyter), not as the cell's value."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:                                  # pragma: no cover - IPython is installed
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(result)
+    else:
+        print(result)
+
+
 class _Answer:
     """Collects the verdict of one checker: the first hint that applies, or right."""
 
-    def __init__(self, exercise, strict):
+    def __init__(self, exercise, strict, graded=False):
         self.exercise = exercise
         self.strict = strict
+        self.graded = graded
 
     def result(self, correct, message):
         __tracebackhide__ = True          # IPython and pytest show the learner's line, not these
         result = CheckResult(self.exercise, bool(correct), message)
         if self.strict and not result:
             raise AssertionError(repr(result))
+        if self.graded and _grading():
+            if not result:
+                raise AssertionError(repr(result))
+            _show(result)
+            return None
         return result
 
     def wrong(self, message):
@@ -123,6 +164,30 @@ def _close(value, target, rel, abs_tol=0.0):
     return math.isclose(value, target, rel_tol=rel, abs_tol=abs_tol)
 
 
+def _agrees(value, target, digits, zero_tol=1e-12):
+    """``value`` is ``target`` to ``digits`` significant figures: both round to the same
+    ``digits`` figures, or ``value`` is within half a unit of the last of them from ``target``
+    (a target of 0: ``value`` within ``zero_tol``)."""
+    if target == 0:
+        return abs(value) <= zero_tol
+    rounded = float(f"{target:.{digits}g}")
+    if float(f"{value:.{digits}g}") == rounded:
+        return True
+    unit = 10.0 ** (math.floor(math.log10(abs(rounded))) - digits + 1)
+    return abs(value - target) <= 0.5 * unit * (1 + 1e-9)
+
+
+def _figures(digits):
+    return f"{digits} significant figure" + ("s" if digits != 1 else "")
+
+
+def _not_precise(answer, digits):
+    __tracebackhide__ = True
+    return answer.wrong(f"Close: right to {_figures(digits - 1)}, but the question asks for "
+                        f"{_figures(digits)}. Do not round before the end (keep the full "
+                        "precision of every intermediate number).")
+
+
 # ---- practice 1: SGD vs Momentum ----------------------------------------------------------------
 
 def _momentum_velocity(beta, gradients):
@@ -134,7 +199,7 @@ def _momentum_velocity(beta, gradients):
     return float(opt.v[0])
 
 
-def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=False):
+def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=False, graded=False):
     """Practice 1: how Momentum's velocity answers a steady gradient and an alternating one.
 
     ``steady_gain``: after many steps of the same gradient g, v / g (the speed-up along the
@@ -143,7 +208,7 @@ def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=Fals
     the update ``v = beta*v + g`` of :class:`lib.optimizers.Momentum`.
     """
     __tracebackhide__ = True
-    answer = _Answer("Momentum's gains", strict)
+    answer = _Answer("Momentum's gains", strict, graded)
     beta = _checks.hyperparameter("beta", beta, 0.0, 0.99, high_open=False)
     missing = _missing(answer, [("steady_gain", steady_gain), ("alternating_gain", alternating_gain)])
     if missing is not None:
@@ -152,9 +217,10 @@ def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=Fals
     n = 5_000                                       # beta**n is below 1e-21 for beta <= 0.99
     want_steady = _momentum_velocity(beta, np.ones(n))
     want_alternating = abs(_momentum_velocity(beta, (-1.0) ** np.arange(n)))
-    rel = 0.01
-    steady_ok = _close(steady, want_steady, rel)
-    alternating_ok = _close(alternating, want_alternating, rel)
+    rel = 0.01                                      # how near a typical mistake must be
+    digits = SIGNIFICANT_FIGURES["check_momentum_gains"]
+    steady_ok = _agrees(steady, want_steady, digits)
+    alternating_ok = _agrees(alternating, want_alternating, digits)
     if steady_ok and alternating_ok:
         return answer.right("Right. Along the floor the gradients add up, across the valley they "
                             "cancel: Momentum favours the direction the gradient keeps.")
@@ -208,14 +274,14 @@ def _adam_correction_factors(step, beta1, beta2):
 
 
 def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=0.999,
-                          strict=False):
+                          strict=False, graded=False):
     """Practice 2: how many times larger than m and v the corrected m_hat and v_hat are at ``step``.
 
     ``m_hat_factor`` is m_hat / m and ``v_hat_factor`` is v_hat / v at step ``step`` (t = 1 is the
     first step), for Adam with ``beta1``, ``beta2`` (default 0.9 and 0.999, as in the note).
     """
     __tracebackhide__ = True
-    answer = _Answer(f"Bias correction at step {step}", strict)
+    answer = _Answer(f"Bias correction at step {step}", strict, graded)
     step = _checks.count("step", step, minimum=1)
     if step > 100_000:
         raise ValueError(f"step must be in [1, 100000], got {step}")
@@ -226,8 +292,9 @@ def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=
         return missing
     m_f, v_f = _number(m_hat_factor), _number(v_hat_factor)
     want_m, want_v = _adam_correction_factors(step, beta1, beta2)
-    rel = 2e-3
-    m_ok, v_ok = _close(m_f, want_m, rel), _close(v_f, want_v, rel)
+    rel = 2e-3                                      # how near a typical mistake must be
+    digits = SIGNIFICANT_FIGURES["check_bias_correction"]
+    m_ok, v_ok = _agrees(m_f, want_m, digits), _agrees(v_f, want_v, digits)
     if m_ok and v_ok:
         return answer.right("Right." + (" Note which of the two corrections still matters at this "
                                          "step, and which has all but vanished." if step > 1 else
@@ -262,6 +329,8 @@ def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=
     if v_ok and not m_ok and _close(m_f, 1.0, rel) and step < 50:
         return answer.wrong("v is right, but m needs its own correction too: "
                             "m_hat = m / (1 - beta1^t).")
+    if _agrees(m_f, want_m, digits - 1) and _agrees(v_f, want_v, digits - 1):
+        return _not_precise(answer, digits)
     parts = []
     if not m_ok:
         parts.append("m_hat_factor is " + ("too high" if m_f > want_m else "too low")
@@ -284,14 +353,15 @@ def _state_bytes_per_parameter(optimizer, dtype):
     return optimizer.state_nbytes() / n
 
 
-def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32", strict=False):
+def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32", strict=False,
+                 graded=False):
     """Practice 3: the optimizer state of a model of ``n_params`` weights, in GB (10^9 bytes).
 
     Optimizer state is what the optimizer keeps between steps besides the weights: nothing for
     plain SGD, the two moments m and v for AdamW. Weights are ``dtype`` (float32 in the note).
     """
     __tracebackhide__ = True
-    answer = _Answer("Optimizer-state memory", strict)
+    answer = _Answer("Optimizer-state memory", strict, graded)
     n_params = _checks.hyperparameter("n_params", n_params, 1.0)
     dtype = np.dtype(dtype)
     missing = _missing(answer, [("sgd_state_gb", sgd_state_gb), ("adamw_state_gb", adamw_state_gb)])
@@ -309,7 +379,9 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
     def near(value, target):
         return _close(value, target, rel, abs_tol=1e-6)
 
-    sgd_ok, adamw_ok = near(sgd, want_sgd), near(adamw, want_adamw)
+    digits = SIGNIFICANT_FIGURES["check_memory"]
+    sgd_ok = _agrees(sgd, want_sgd, digits, zero_tol=1e-6)
+    adamw_ok = _agrees(adamw, want_adamw, digits, zero_tol=1e-6)
     if sgd_ok and adamw_ok:
         return answer.right("Right. The weights (and, while training, the gradients) come on top "
                             "of this.")
@@ -350,7 +422,7 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
 # ---- practice 4: the warmup + cosine schedule ---------------------------------------------------
 
 def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2_000,
-                   total_steps=100_000, strict=False):
+                   total_steps=100_000, strict=False, graded=False):
     """Practice 4: the warmup + cosine learning rate at steps 0, 1000, 2000, 50000 and 100000.
 
     ``values_at_steps`` is a sequence of five learning rates for :data:`PRACTICE_STEPS`, in that
@@ -360,7 +432,7 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     ``total_steps``, its step t counted from the end of warmup.
     """
     __tracebackhide__ = True
-    answer = _Answer("Warmup + cosine schedule", strict)
+    answer = _Answer("Warmup + cosine schedule", strict, graded)
     schedule = warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr)
     if values_at_steps is None or values_at_steps is Ellipsis:
         return answer.wrong("Not answered yet: give the five learning rates, for steps "
@@ -390,14 +462,19 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
                             + ", ".join(bad) + ".")
     steps = np.array(sorted(given))
     got = np.array([_number(given[s]) for s in steps])
-    rel, abs_tol = 0.01, 1e-4 * peak_lr
+    rel, abs_tol = 0.01, 1e-4 * peak_lr            # how near a typical mistake must be
+    digits = SIGNIFICANT_FIGURES["check_schedule"]
 
     def matches(values, where=None):
         ok = np.isclose(got, values, rtol=rel, atol=abs_tol)
         return bool(np.all(ok if where is None else ok[where]))
 
+    def agrees(values, figures):
+        return np.array([_agrees(g, v, figures, zero_tol=abs_tol) for g, v in zip(got, values)],
+                        dtype=bool)
+
     want = schedule(steps)
-    wrong = ~np.isclose(got, want, rtol=rel, atol=abs_tol)
+    wrong = ~agrees(want, digits)
     if not wrong.any():
         return answer.right("Right. Note where the cosine's midpoint falls: half way through the "
                             "decay, not half way through training.")
@@ -426,9 +503,17 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
                             "cosine ends.")
     if matches(want, warm):
         if matches(cosine_from_zero, after):
-            return answer.wrong("The warmup is right, but the cosine is counted from step 0. It "
-                                "starts at the end of warmup: t = step - warmup_steps, over "
-                                f"T = total_steps - warmup_steps = {T} steps.")
+            rough = all(_agrees(a, b, digits - 1, zero_tol=abs_tol)
+                        for a, b in zip(cosine_from_zero, want))
+            return answer.wrong("The warmup is right, but your cosine counts t from step 0. That "
+                                "is a convention, not a slip: it is timm's default "
+                                "(CosineLRScheduler with warmup_prefix=False)"
+                                + (f", and rounded to {_figures(digits - 1)} the two conventions "
+                                   "give the same values" if rough else "")
+                                + ". The question (and the note's formula) counts t from the "
+                                "end of warmup: t = step - warmup_steps, over "
+                                f"T = total_steps - warmup_steps = {T} steps; give "
+                                f"{_figures(digits)}.")
         if matches(cosine_whole_T, after):
             return answer.wrong("t is right (counted from the end of warmup), but T is not: the "
                                 "decay lasts total_steps - warmup_steps steps, so it reaches "
@@ -439,6 +524,8 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
         if matches(linear, after):
             return answer.wrong("That is a linear decay (BERT's). The question asks for the cosine "
                                 "shape, which stays high longer at first and flattens at the end.")
+    if agrees(want, digits - 1).all():
+        return _not_precise(answer, digits)
     if np.any(got > peak_lr * (1 + rel)):
         return answer.wrong("No value of this schedule exceeds the peak learning rate; check the "
                             "factor 0.5 in lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T)).")
@@ -457,3 +544,15 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     wrong_steps = ", ".join(str(int(s)) for s in steps[wrong])
     return answer.wrong(f"Not right at step(s) {wrong_steps}. At step {step} your value is "
                         f"{direction}: {phase}.")
+
+
+EXPECTED_VALUE_FUNCTIONS = {
+    "check_momentum_gains": (_momentum_velocity,),
+    "check_bias_correction": (_adam_correction_factors,),
+    "check_memory": (_state_bytes_per_parameter,),
+    "check_schedule": (warmup_cosine,),
+}
+"""The functions each checker computes its expected value with (the right answer, from the
+question's givens). A worksheet's student notebook must not import or define any of them
+(tests/test_worksheets.py scans it); the optimizers these helpers run (SGD, Momentum, Adam, AdamW)
+are the experiments' tools, and an answer from them is a simulation the learner writes."""

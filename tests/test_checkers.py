@@ -146,7 +146,9 @@ WRONG = [
     ("schedule", lambda: check_schedule([2e-4 / 2000, 2e-4 * 1001 / 2000, 2e-4, SCHEDULE[3], 2e-5]),
      "Off by one in the warmup"),
     ("schedule", lambda: check_schedule([0, 1e-4, 2e-4, 2e-5 + 9e-5, 2e-5]),
-     "counted from step 0"),
+     "counts t from step 0"),
+    ("schedule", lambda: check_schedule([0, 1e-4, 2e-4, 2e-5 + 9e-5, 2e-5]),
+     "timm's default (CosineLRScheduler with warmup_prefix=False)"),
     ("schedule", lambda: check_schedule(
         [0, 1e-4, 2e-4, 2e-5 + 9e-5 * (1 + math.cos(math.pi * 0.48)), 2e-5]), "T is not"),
     ("schedule", lambda: check_schedule([0, 1e-4, 2e-4, 1e-4 * (1 + math.sin(math.pi / 98)), 0]),
@@ -246,3 +248,83 @@ def test_checkers_have_no_answer_literals():
     source = open(checkers.__file__, encoding="utf-8").read()
     for literal in ("56", "1000.0", "10.5", "0.526", "1.1288", "1.13e-4"):
         assert not re.search(r"(?<![\w.])" + re.escape(literal) + r"(?![\w]|\.\d)", source), literal
+
+
+# --- precision: right to the significant figures the question asks for ----------------------------
+
+def test_each_checker_states_its_precision():
+    assert set(checkers.SIGNIFICANT_FIGURES) == {"check_momentum_gains", "check_bias_correction",
+                                                 "check_memory", "check_schedule"}
+    assert all(isinstance(d, int) and 2 <= d <= 4 for d in checkers.SIGNIFICANT_FIGURES.values())
+
+
+@pytest.mark.parametrize("value", [1.13e-4, 1.129e-4, 1.1288e-4, 1.1251e-4, 1.1349e-4, 1.124e-4])
+def test_schedule_accepts_three_significant_figures(value):
+    # 2e-5 + 9e-5 (1 + sin(pi/98)) = 1.128846e-4 (see SCHEDULE above) is 1.13e-4 to 3 figures: a
+    # value that rounds to it, [1.125e-4, 1.135e-4), is right, and so is one within half a unit
+    # of the third figure (0.005e-4) of the exact value, such as 1.124e-4.
+    assert checkers.SIGNIFICANT_FIGURES["check_schedule"] == 3
+    assert check_schedule([0, 1e-4, 2e-4, value, 2e-5])
+
+
+def test_an_answer_rounded_to_two_figures_is_told_the_precision_and_the_convention():
+    # The issue's case: the right value rounded to 1.1e-4. Counting the cosine from step 0 gives
+    # 2e-5 + 9e-5 (1 + cos(pi/2)) = 1.1e-4 exactly, so at two figures the two conventions agree:
+    # the hint names the convention (timm's default) and asks for three figures.
+    result = check_schedule([0, 1e-4, 2e-4, 1.1e-4, 2e-5])
+    assert not result
+    assert "timm's default" in result.message and "not a slip" in result.message
+    assert "3 significant figures" in result.message and "2 significant figures" in result.message
+    assert not leaks(result, SECRETS["schedule"])
+
+
+@pytest.mark.parametrize("call, figures", [
+    # 1.1288e-4 is 1.13e-4 to 3 figures, 1.1e-4 to 2, and so is 1.14e-4 (1.12e-4 would be the
+    # straight-line decay's 1.1184e-4, which has its own hint).
+    (lambda: check_schedule([0, 1e-4, 2e-4, 1.14e-4, 2e-5]), 3),
+    # 10.50334 is 10.5 to 3 figures; 10.3 is within half a unit (0.5) of it at 2 (10.4 would be
+    # step 101's 1 / (1 - 0.999^101) = 10.404, off by one).
+    (lambda: check_bias_correction(100, 1.0, 10.3), 3),
+])
+def test_an_answer_right_to_one_figure_fewer_is_told_so(call, figures):
+    result = call()
+    assert not result
+    assert f"right to {figures - 1} significant figures" in result.message, result.message
+    assert f"asks for {figures} significant figures" in result.message
+
+
+def test_two_figures_are_enough_where_the_question_asks_for_two():
+    # Practice 1 asks for 2 figures: 10 and 1/1.9 = 0.526 are 10 and 0.53; 0.52 is not.
+    assert check_momentum_gains(10, 0.53) and check_momentum_gains(10.4, 0.526)
+    assert not check_momentum_gains(10, 0.52)
+    # Practice 3 asks for 2 figures of 56 GB: 55.6 is 56, 55.4 is 55.
+    assert check_memory(0, 55.6) and not check_memory(0, 55.4)
+    assert not check_schedule([0, 1e-4, 2e-4, 1.136e-4, 2e-5])     # 1.14e-4 to 3 figures
+
+
+# --- graded mode: a box for the student, a failing cell for nbgrader ---------------------------------
+
+def test_graded_checks_show_their_verdict_and_never_raise_outside_nbgrader(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    wrong = check_memory(0, 84, graded=True)
+    assert isinstance(wrong, CheckResult) and not wrong
+    assert "counted the weights as well" in wrong.message
+    blank = check_schedule(None, graded=True)
+    assert not blank and "Not answered yet" in blank.message
+    assert check_memory(0, 56, graded=True)
+
+
+@pytest.mark.parametrize("mode", ["autograde", "validate"])
+def test_graded_checks_fail_the_cell_under_nbgrader_and_return_nothing_when_right(monkeypatch,
+                                                                                  capsys, mode):
+    monkeypatch.setenv("NBGRADER_EXECUTION", mode)            # what nbgrader sets while it runs
+    with pytest.raises(AssertionError, match="counted the weights as well"):
+        check_memory(0, 84, graded=True)
+    with pytest.raises(AssertionError, match="Not answered yet"):
+        check_momentum_gains(None, None, graded=True)
+    # Right: no returned value (nbgrader would try to read it as a partial score), the verdict is
+    # shown as display output instead (printed, outside IPython).
+    assert check_memory(0, 56, graded=True) is None
+    assert capsys.readouterr().out.startswith("✓ Optimizer-state memory")
+    # Without graded=True nothing changes under nbgrader.
+    assert not check_memory(0, 84)

@@ -1,11 +1,15 @@
-"""Worksheets (tools/make_worksheets.py): generated in a temporary folder, no solution in any student
-file, the teacher version passes every check, the student version stops at the first unanswered
-check with its hint, and a file someone changed is never overwritten.
+"""Worksheets (tools/make_worksheets.py): generated in a temporary folder, no solution or worked
+answer in any student file, a whole class run through nbgrader's own commands (three simulated
+students, autograded with warnings as errors), faults reported in one line with nothing lost, an
+index for teachers, and a file someone changed is never overwritten.
 
-The worksheets are generated once for the whole module (the source and the student version are
-executed: about 15 s), then each test reads or re-runs what it needs.
+The worksheets are generated once for the whole module, for the practice chapter and for a small
+second notebook made here (so the tool is tested as generic), then each test reads or re-runs what
+it needs. The class flow runs the practice notebook five more times (about a minute of processor
+time in all).
 """
 
+import copy
 import html
 import importlib.util
 import json
@@ -21,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "book" / "practice.ipynb"
 NAME = SOURCE.stem
+QUIZ = "quiz"                   # the second, small worksheet source made by quiz_source()
 
 
 def load_tool():
@@ -33,10 +38,49 @@ def load_tool():
 tool = load_tool()
 
 
+def quiz_source(folder):
+    """A small worksheet source unlike the practice chapter: one solution cell, one check cell
+    with a plain assert, one written answer, and a single lib import."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+    def grader(cell, grade_id, **flags):
+        meta = {"grade": False, "solution": False, "locked": False, "task": False,
+                "schema_version": 3, "grade_id": grade_id}
+        meta.update(flags)
+        cell.metadata["nbgrader"] = meta
+        return cell
+
+    nb.cells = [
+        grader(nbformat.v4.new_markdown_cell("# Quiz: a constant schedule\n\nA second worksheet."),
+               "quiz-intro", locked=True),
+        grader(nbformat.v4.new_code_cell("from lib.schedules import constant"), "quiz-setup",
+               locked=True),
+        grader(nbformat.v4.new_markdown_cell("```{exercise} Constant\n:label: quiz-constant\n\n"
+                                             "What is `constant(0.25)(7)`?\n```"),
+               "quiz-statement", locked=True),
+        grader(nbformat.v4.new_code_cell("lr7 = None\n### BEGIN SOLUTION\nlr7 = constant(0.25)(7)"
+                                         "\n### END SOLUTION"), "quiz-answer", solution=True),
+        grader(nbformat.v4.new_code_cell("assert lr7 is not None and abs(lr7 - 0.25) < 1e-12"),
+               "quiz-check", grade=True, locked=True, points=1),
+        grader(nbformat.v4.new_markdown_cell("Why is it constant?\n\n### BEGIN SOLUTION\n"
+                                             "It never changes.\n### END SOLUTION"),
+               "quiz-written", grade=True, solution=True, points=2),
+    ]
+    path = folder / f"{QUIZ}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
+def quiz(tmp_path_factory):
+    return quiz_source(tmp_path_factory.mktemp("quiz-source"))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, quiz):
     out = tmp_path_factory.mktemp("worksheets")
-    status = tool.main([str(SOURCE), "--out", str(out)])
+    status = tool.main([str(SOURCE), str(quiz), "--out", str(out)])
     assert status == 0
     return out
 
@@ -101,7 +145,7 @@ def test_the_source_carries_valid_nbgrader_metadata():
         elif cell.cell_type == "code" and meta["grade"]:
             kinds["test"] += 1
             assert meta["points"] > 0 and meta["locked"]
-            assert "strict=True" in cell.source
+            assert "graded=True" in cell.source        # a box for students, a failure for nbgrader
         elif cell.cell_type == "markdown" and meta["solution"]:
             kinds["written"] += 1
             assert meta["grade"] and meta["points"] > 0
@@ -235,37 +279,212 @@ def check_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
 
 
-def test_the_teacher_version_executes_with_every_check_passing(generated):
-    folder = generated / NAME / "teacher"
-    nb = run_notebook(notebook(generated, "teacher"), folder)   # its own lib/ copy, nothing else
-    checks = check_cells(nb)
-    assert len(checks) >= 5
-    for cell in checks:
-        shown = [o for o in cell.outputs if o.get("output_type") == "execute_result"]
-        assert shown, cell.source
-        assert shown[0]["data"]["text/plain"].startswith("✓"), shown[0]["data"]["text/plain"]
-        assert "✓" in shown[0]["data"]["text/html"]
+# --- a class, end to end, with nbgrader's own commands ----------------------------------------------
+
+# Each answer cell of the practice worksheet, answered wrong the usual way, and the words of the
+# hint its check must show (the hints are those of tests/test_checkers.py's WRONG list).
+WRONG_ANSWERS = {
+    "valley-answer": "steady_gain, alternating_gain = 9, 1",
+    "bias-answer": "m_hat_factor_1, v_hat_factor_1 = 1, 1\nm_hat_factor_100, v_hat_factor_100 = 1, 1",
+    "memory-answer": "sgd_state_gb, adamw_state_gb = 28, 84",
+    "schedule-answer": "lr_at = [0, 1e-4, 2e-4, 1.1e-4, 2e-5]",      # the issue's rounded answer
+}
+WRONG_HINTS = {"valley-check": "counts only the past", "bias-check-1": "forgot the bias correction",
+               "bias-check-100": "v needs its own correction", "memory-check": "count the weights",
+               "schedule-check": "timm's default"}
+ANSWERED_BY = {"valley-check": "valley-answer", "bias-check-1": "bias-answer",
+               "bias-check-100": "bias-answer", "memory-check": "memory-answer",
+               "schedule-check": "schedule-answer"}
+HALF = {"valley-answer", "bias-answer"}           # the half-blank student answers these, rightly
+
+# The names a student notebook may hold that reach the checkers' machinery: the checkers themselves
+# (a learner needs them; their __globals__ are Python's to give, not ours to hide).
+SCAN_CELL = r'''
+import json as _json, sys as _sys, types as _types
+import lib.checkers as _checkers
+_answer = {id(f): f"{f.__module__}.{f.__qualname__}" for fs in _checkers.EXPECTED_VALUE_FUNCTIONS.values()
+           for f in fs}
+_allowed = {id(getattr(_checkers, n)) for n in dir(_checkers) if n.startswith("check_")}
+
+def _offences(name, value, depth=0):
+    found = []
+    if id(value) in _allowed:
+        return found
+    if id(value) in _answer:
+        return [f"{name} is {_answer[id(value)]}"]
+    qualname = getattr(value, "__qualname__", "")
+    for f in _answer.values():
+        module, _, function = f.rpartition(".")
+        # lib.schedules names the schedules it makes after their factory ("warmup_cosine")
+        if getattr(value, "__module__", None) == module and (
+                qualname == function or qualname.startswith(function + ".<locals>")):
+            found.append(f"{name} was made by {f}")
+    if depth < 2:
+        if isinstance(value, _types.ModuleType) and (value.__name__ == "lib" or value.__name__.startswith("lib.")):
+            if value.__name__ in ("lib", "lib.checkers", "lib.schedules"):
+                found.append(f"{name} is the module {value.__name__}")
+            for attr in dir(value):
+                found += _offences(f"{name}.{attr}", getattr(value, attr), depth + 1)
+        elif isinstance(value, dict):
+            for key, item in list(value.items())[:1000]:
+                found += _offences(f"{name}[{key!r}]", item, depth + 1)
+        elif isinstance(value, (list, tuple, set)):
+            for i, item in enumerate(list(value)[:1000]):
+                found += _offences(f"{name}[{i}]", item, depth + 1)
+    return found
+
+_found = []
+for _name, _value in list(globals().items()):
+    if not _name.startswith("_") and _name not in ("In", "Out", "get_ipython", "exit", "quit"):
+        _found += _offences(_name, _value)
+print("SCAN " + _json.dumps(sorted(set(_found))))
+'''
 
 
-def test_the_student_version_stops_at_the_first_unanswered_check_with_its_hint(generated):
-    from nbclient.exceptions import CellExecutionError
+def solution_code(teacher, grade_id):
+    cell = next(c for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(line for line in cell.source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
-    folder = generated / NAME / "student"
-    nb = notebook(generated, "student")
-    first_check = check_cells(nb)[0]
-    with pytest.raises(CellExecutionError) as failure:
-        run_notebook(nb, folder)
-    message = str(failure.value)
-    assert "AssertionError" in message and "Not answered yet" in message
-    assert "steady_gain, alternating_gain" in message                # names what to fill in
-    assert not re.search(r"(?<![\w.])(10|10\.0|0\.526\d*|0\.53)(?![\w]|\.\d)", message
-                         .replace(first_check.source, "")), "the hint gives the answer away"
-    # Everything before the first check ran (the experiment drew its figure); nothing after it.
-    index = nb.cells.index(first_check)
-    before = [c for c in nb.cells[:index] if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in before)
-    assert any("image/png" in o.get("data", {}) for c in before for o in c.outputs)
-    assert not any(c.get("execution_count") for c in nb.cells[index + 1:] if c.cell_type == "code")
+
+def submission(released, teacher, kind):
+    """The released notebook, answered by a student who gets everything right, everything wrong,
+    or answers the first half (rightly) and leaves the rest blank."""
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        grade_id = meta["grade_id"]
+        if cell.cell_type == "markdown":
+            if kind == "right":
+                cell.source = "My explanation, in my own words."
+        elif kind == "right" or (kind == "half" and grade_id in HALF):
+            cell.source = solution_code(teacher, grade_id)
+        elif kind == "wrong":
+            cell.source = WRONG_ANSWERS[grade_id]
+    return nb
+
+
+def nbgrader(course, *args):
+    """Run nbgrader's own command line in ``course``, Python warnings as errors."""
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+               JUPYTER_PLATFORM_DIRS="1", OPENBLAS_NUM_THREADS="1")
+    env.pop("NBGRADER_EXECUTION", None)
+    # One exception: SQLAlchemy's warning inside nbgrader's own gradebook code when it records a
+    # new submission ("Object of type <SubmittedAssignment> / <SubmittedNotebook> not in session":
+    # its session handling, nothing to do with the notebook being graded).
+    done = subprocess.run([sys.executable, "-W", "error", "-W", "ignore:Object of type <Submitted",
+                           "-m", "nbgrader", *args], cwd=course,
+                          env=env, capture_output=True, text=True, timeout=900)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    # nbgrader's own warnings: none (its partial-credit warning is "cannot be converted to a
+    # float"). The kernel's note that it talks over local TCP is ipykernel's, not about grading.
+    warnings = [line for line in output.splitlines() if "WARNING" in line
+                and "Kernel is running over TCP without encryption" not in line]
+    assert not warnings, warnings
+    assert "cannot be converted to a float" not in output and "partial credit" not in output
+    return output
+
+
+def test_a_class_end_to_end_through_nbgrader(generated, tmp_path):
+    import shutil
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    shutil.copytree(generated / NAME / "teacher", course / "source" / NAME)
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "optbook"\n'
+        'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n')
+    nbgrader(course, "generate_assignment", NAME)
+    release = course / "release" / NAME
+    released = nbformat.read(release / f"{NAME}.ipynb", as_version=4)
+    assert [c.source for c in released.cells] == [c.source for c in notebook(generated, "student").cells]
+    teacher = notebook(generated, "teacher")
+    assert set(WRONG_ANSWERS) == {c.metadata["nbgrader"]["grade_id"] for c in released.cells
+                                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    checks = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in check_cells(released)}
+    assert set(checks) == set(ANSWERED_BY) == set(WRONG_HINTS)
+
+    kinds = ("right", "wrong", "half")
+    for kind in kinds:
+        folder = course / "submitted" / kind / NAME
+        shutil.copytree(release, folder)
+        nbformat.write(submission(released, teacher, kind), folder / f"{NAME}.ipynb")
+
+    # The students' own run, as Run All in Jupyter (no nbgrader): it reaches the end, and every
+    # check shows its verdict box with the hint aimed at that answer. The half-blank student's
+    # notebook also ends with a scan of every name it holds.
+    for kind in ("wrong", "half"):
+        nb = submission(released, teacher, kind)
+        if kind == "half":
+            nb.cells.append(nbformat.v4.new_code_cell(SCAN_CELL))
+        run_notebook(nb, release)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.get("execution_count") for c in code), f"{kind}: Run All stopped early"
+        assert not [o for c in code for o in c.outputs if o.get("output_type") == "error"]
+        for cell in check_cells(nb):
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            boxes = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+            assert len(boxes) == 1 and "optbook-check" in boxes[0], (kind, grade_id, cell.outputs)
+            answered = kind == "wrong" or ANSWERED_BY[grade_id] in HALF
+            expected = ("✓" if kind == "half" else "✗") if answered else "✗"
+            assert expected in boxes[0], (kind, grade_id, boxes[0])
+            hint = (WRONG_HINTS[grade_id] if kind == "wrong" else
+                    "Right" if answered else "Not answered yet")
+            assert html.escape(hint, quote=True) in boxes[0] or hint in boxes[0], (kind, grade_id, boxes[0])
+        if kind == "half":
+            scan = [o["text"] for o in nb.cells[-1].outputs if o.get("output_type") == "stream"]
+            line = next(l for l in "".join(scan).splitlines() if l.startswith("SCAN "))
+            assert json.loads(line[5:]) == [], "the student notebook can compute an answer: " + line
+
+    nbgrader(course, "autograde", NAME)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {}
+        for kind in kinds:
+            sub = gradebook.find_submission_notebook(NAME, NAME, kind)
+            scores[kind] = {g.name: g.auto_score for g in sub.grades if g.name in checks}
+            written = [g for g in sub.grades if g.name not in checks]
+            assert written and all(g.auto_score in (None, 0) for g in written)   # graded by hand
+    assert scores["right"] == checks, scores["right"]
+    assert scores["wrong"] == {name: 0 for name in checks}, scores["wrong"]
+    assert scores["half"] == {name: (points if ANSWERED_BY[name] in HALF else 0)
+                              for name, points in checks.items()}, scores["half"]
+    assert sum(scores["right"].values()) == 9 and sum(scores["half"].values()) == 4
+
+    # The autograded copies: a right answer shows its ✓ box as display output, a wrong one fails.
+    for kind in ("right", "wrong"):
+        graded = nbformat.read(course / "autograded" / kind / NAME / f"{NAME}.ipynb", as_version=4)
+        for cell in check_cells(graded):
+            kinds_out = {o["output_type"] for o in cell.outputs}
+            if kind == "right":
+                assert kinds_out == {"display_data"} and "✓" in cell.outputs[0]["data"]["text/plain"]
+            else:
+                assert "error" in kinds_out and any("AssertionError" in o.get("ename", "")
+                                                     for o in cell.outputs)
+
+
+def test_the_scan_would_catch_the_old_leak(tmp_path):
+    # The control: the setup cell the student notebook had before (it imported warmup_cosine),
+    # run with the scan, is caught; so is a schedule made by it and a module that holds it.
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from lib.checkers import check_schedule\n"
+        "from lib.schedules import constant, linear_warmup, stack, warmup_cosine\n"
+        "from lib import schedules\n"
+        "mine = {'s': warmup_cosine(2e-4, 2000, 100000, 2e-5)}\n"
+        "fine = constant(0.1)"), nbformat.v4.new_code_cell(SCAN_CELL)]
+    run_notebook(nb, ROOT)
+    line = next(l for l in nb.cells[-1].outputs[0]["text"].splitlines() if l.startswith("SCAN "))
+    found = json.loads(line[5:])
+    assert "warmup_cosine is lib.schedules.warmup_cosine" in found
+    assert "mine['s'] was made by lib.schedules.warmup_cosine" in found
+    assert "schedules is the module lib.schedules" in found
+    assert not [f for f in found if f.startswith(("fine", "check_schedule", "constant"))]
 
 
 # --- never overwrite a changed file -----------------------------------------------------------------
@@ -338,3 +557,270 @@ def test_the_converter_refuses_markup_it_does_not_know():
         convert.cell("```{figure} x.png\n```")
     with pytest.raises(ValueError, match="role"):
         convert.cell("{eq}`label`")
+
+
+# --- the student folder: only what the notebook needs, no worked answer -----------------------------
+
+# The answers of every exercise, as text might state them (worked by hand in tests/test_checkers.py:
+# 10 and 1/1.9 = 0.526316; 10, 1000, 1.0000266 and 10.50334; 0 and 56 GB; 0, 1e-4, 2e-4,
+# 1.128846e-4 and 2e-5), with the context that makes a short number an answer.
+ANSWER_PATTERNS = [
+    r"0\.5263", r"0\.526\b", r"1/1\.9\b", r"1 / 1\.9\b", r"1\.00002[67]", r"1\.0000266", r"10\.503",
+    r"10\.50\b", r"1\.128\d", r"1\.129e-0?4", r"1\.13e-0?4", r"0\.000113", r"0\.0001129",
+    r"1\.1288", r"56(\.0)?\s*GB", r"5\.6e\+?10", r"56e9", r"52\.1\d?\s*GiB", r"\b52\.15\b",
+    r"'0\.0001', '0\.0002'", r"m_hat_factor_100\s*=\s*1", r"steady_gain\s*=\s*10\b",
+    r"alternating_gain\s*=\s*0\.5", r"adamw_state_gb\s*=\s*56",
+]
+
+
+def student_texts(folder):
+    """Every file of a student folder as text (gzip files decompressed, the HTML page's visible text
+    and its markup)."""
+    import gzip
+
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8", errors="replace")
+        yield path, (page_text(text) + "\n" + text if path.suffix == ".html" else text)
+
+
+def test_no_worked_answer_in_any_file_of_the_student_folder(generated):
+    folder = generated / NAME / "student"
+    # The student notebook's own text, with the solutions removed, is where the questions are:
+    # the givens (peak 2e-4, 7e9 parameters, ...) are not answers.
+    files = list(student_texts(folder))
+    assert len(files) >= 10
+    for path, text in files:
+        for pattern in ANSWER_PATTERNS:
+            found = re.search(pattern, text)
+            assert not found, f"{path.relative_to(generated)} states an answer: {found.group(0)!r}"
+    # The teacher's lib copy is the same (nbgrader releases it to the students).
+    for rel in (generated / NAME / "student" / "lib").rglob("*"):
+        if rel.is_file():
+            twin = generated / NAME / "teacher" / "lib" / rel.relative_to(folder / "lib")
+            assert twin.read_bytes() == rel.read_bytes(), rel
+
+
+def test_the_control_the_book_lib_does_state_answers():
+    # Without the scrub, the library would fail the test above (the issue's schedules docstring).
+    text = (ROOT / "lib" / "schedules.py").read_text()
+    assert any(re.search(p, text) for p in ANSWER_PATTERNS)
+
+
+def test_the_student_folder_holds_only_the_modules_its_notebook_needs(generated):
+    shipped = {p.name for p in (generated / NAME / "student" / "lib").glob("*.py")}
+    # practice imports checkers, data, diagnosis, model, optimizers, plots, schedules, surfaces and
+    # training; they import _checks. Nothing else (memory, recipes, interactive, ...) is shipped.
+    assert shipped == {"__init__.py", "_checks.py", "checkers.py", "data.py", "diagnosis.py",
+                       "model.py", "optimizers.py", "plots.py", "schedules.py", "surfaces.py",
+                       "training.py"}
+    assert (generated / NAME / "student" / "lib" / "data" / "digits.csv.gz").is_file()
+    # The quiz imports only lib.schedules (which needs lib._checks).
+    assert {p.name for p in (generated / QUIZ / "student" / "lib").rglob("*") if p.is_file()} == \
+        {"__init__.py", "_checks.py", "schedules.py"}
+    # Each shipped module still imports, in a fresh interpreter, from the student folder alone.
+    done = subprocess.run([sys.executable, "-I", "-c", "import lib.checkers, lib.training, lib.plots"],
+                          cwd=generated / NAME / "student", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_scrub_keeps_the_code_and_drops_doctests_and_answer_comments():
+    source = ('"""Mod.\n\n>>> f(2)\n1.23456\n"""\n\n'
+              'def f(x):\n    """Half of x.\n\n    >>> f(2)\n    1.0\n    The answer is 1.23456.\n    """\n'
+              '    return x / 2   # e.g. 1.23456\n')
+    patterns = tool.answer_patterns({"a": "1.23456"})
+    out = tool.scrub_python(source, patterns)
+    assert ">>>" not in out and "1.23456" not in out
+    assert "return x / 2" in out and "Half of x." in out
+    namespace = {}
+    exec(compile(out, "scrubbed", "exec"), namespace)
+    assert namespace["f"](3) == 1.5
+
+
+# --- a second worksheet, and the index for teachers -------------------------------------------------
+
+def test_every_source_with_nbgrader_cells_becomes_a_worksheet_and_is_indexed(generated):
+    # In the book today only the practice chapter carries nbgrader cells.
+    assert [p.name for p in tool.find_sources()] == ["practice.ipynb"]
+    for name in (NAME, QUIZ):
+        for rel in (f"student/{name}.ipynb", f"student/{name}.html", f"teacher/{name}.ipynb"):
+            assert (generated / name / rel).is_file(), (name, rel)
+    quiz_student = notebook(generated, "student") if False else nbformat.read(
+        generated / QUIZ / "student" / f"{QUIZ}.ipynb", as_version=4)
+    assert "constant(0.25)(7)\n" not in "\n".join(c.source for c in quiz_student.cells
+                                                 if c.cell_type == "code")
+    index = (generated / "index.md").read_text()
+    page = page_text((generated / "index.html").read_text())
+    # practice: check cells 2 + 1 + 1 + 2 + 3 = 9 points, written answers 2+1+1+1+3+3 = 11.
+    assert "| Practice: the study note's six problems | 6 | 20 (9 + 11) | about" in index
+    assert "| Quiz: a constant schedule | 1 | 3 (1 + 2) | about" in index
+    for name in (NAME, QUIZ):
+        assert f"({name}/student/{name}.ipynb)" in index and f'href="{name}/student/{name}.html"' in \
+            (generated / "index.html").read_text()
+    minutes = dict(re.findall(r"^\| ([^|]+?) \|[^|]+\|[^|]+\| about (\d+) min", index, re.M))
+    assert int(minutes["Quiz: a constant schedule"]) < int(minutes["Practice: the study note's six problems"])
+    assert "2 worksheet(s), 23 points in all." in page and "minutes per point" in page
+
+
+# --- faults: one line, exit status 1, nothing lost ---------------------------------------------------
+
+def snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_tool(args, capsys):
+    status = tool.main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return status, captured.err.strip()
+
+
+def one_line_error(err):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("make_worksheets: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_a_broken_source_notebook_is_one_line(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [ {"cell_type": "code", ')
+    out = tmp_path / "out"
+    status, err = run_tool([broken, "--out", out], capsys)
+    line = one_line_error(err)
+    assert status == 1 and "broken.ipynb is not a readable notebook" in line and "restore" in line
+    assert not out.exists()
+
+
+def test_a_missing_end_solution_names_the_cell(tmp_path, capsys, quiz):
+    nb = nbformat.read(quiz, as_version=4)
+    answer = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == "quiz-answer")
+    answer.source = answer.source.replace("### END SOLUTION", "")
+    source = tmp_path / "quiz.ipynb"
+    nbformat.write(nb, source)
+    status, err = run_tool([source, "--out", tmp_path / "out"], capsys)
+    line = one_line_error(err)
+    assert status == 1 and "quiz-answer" in line and "### END SOLUTION" in line
+
+
+def test_a_corrupt_manifest_is_one_line_and_keeps_every_file(generated, tmp_path, capsys, quiz):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(generated, out)
+    (out / tool.MANIFEST).write_text('{"quiz/student/quiz.ipynb": ')
+    before = snapshot(out)
+    status, err = run_tool([quiz, "--out", out], capsys)
+    line = one_line_error(err)
+    assert status == 1 and "MANIFEST.json is damaged" in line and "delete it" in line
+    assert snapshot(out) == before
+
+
+def test_a_read_only_folder_is_fine_when_nothing_changed_and_one_line_otherwise(generated, tmp_path,
+                                                                               capsys, monkeypatch, quiz):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(generated, out)
+    for name in [NAME]:                        # leave only what the quiz run regenerates
+        shutil.rmtree(out / name)
+    manifest = json.loads((out / tool.MANIFEST).read_text())
+    (out / tool.MANIFEST).write_text(json.dumps({k: v for k, v in manifest.items()
+                                                 if not k.startswith(NAME + "/")}, indent=1) + "\n")
+    # index.* list two worksheets; a quiz-only run makes a one-worksheet index: put that in place
+    # first, so that nothing differs.
+    status, _ = run_tool([quiz, "--out", out], capsys)
+    assert status == 0
+    before = snapshot(out)
+
+    # A read-only folder (as root, chmod does not stop writes: every write is refused here the
+    # way the operating system refuses it).
+    def refuse(target, data):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(tool, "_atomic_write", refuse)
+    status, err = run_tool([quiz, "--out", out], capsys)
+    assert status == 0 and not err, err                  # nothing changed: nothing to write
+    assert snapshot(out) == before
+
+    nb = nbformat.read(quiz, as_version=4)
+    nb.cells[0].source += " Changed."
+    changed = tmp_path / "src" / "quiz.ipynb"
+    changed.parent.mkdir()
+    nbformat.write(nb, changed)
+    status, err = run_tool([changed, "--out", out], capsys)
+    line = one_line_error(err)
+    assert status == 1 and "cannot write" in line and "Permission denied" in line and "--out" in line
+    assert snapshot(out) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod")
+def test_a_really_read_only_folder(generated, tmp_path, capsys, quiz):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(generated, out)
+    before = snapshot(out)
+    for path in [out, *out.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        nb = nbformat.read(quiz, as_version=4)
+        nb.cells[0].source += " Changed."
+        changed = tmp_path / "quiz.ipynb"
+        nbformat.write(nb, changed)
+        status, err = run_tool([changed, "--out", out], capsys)
+        assert status == 1 and "cannot write" in one_line_error(err)
+    finally:
+        for path in [out, *out.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert snapshot(out) == before
+
+
+# --- the Korean font ---------------------------------------------------------------------------------
+
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+FONT = ROOT / "_static" / "fonts" / "optbook-korean.woff"
+
+
+def book_hangul():
+    """Every Hangul character in the book's sources: chapters, intro, lib, config, bibliography."""
+    paths = list((ROOT / "book").glob("*.ipynb")) + list((ROOT / "book").glob("*.md"))
+    paths += [p for p in (ROOT / "lib").rglob("*") if p.is_file() and p.suffix in (".py", ".md")]
+    paths += [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "references.bib"]
+    return set(HANGUL.findall("".join(p.read_text(encoding="utf-8") for p in paths)))
+
+
+def test_the_korean_font_covers_every_hangul_character_of_the_book():
+    from fontTools.ttLib import TTFont
+
+    used = book_hangul()
+    assert len(used) > 100                                # the seed's terms: 손실 곡면, 모멘텀, ...
+    font = TTFont(FONT)
+    covered = {chr(c) for c in font["cmap"].getBestCmap()}
+    missing = sorted(used - covered)
+    assert not missing, ("the web font lacks " + "".join(missing)
+                         + ": run tools/make_korean_font.py (needs Debian's fonts-noto-cjk)")
+    # An OFL Modified Version: renamed (no Reserved Font Name), licence shipped beside it and kept
+    # in the font.
+    assert font.flavor == "woff" and font["name"].getDebugName(1) == "Optbook Korean"
+    assert "Open Font License" in font["name"].getDebugName(13)
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (FONT.parent / "OFL.txt").read_text()
+    assert FONT.stat().st_size < 100_000
+    css = (ROOT / "_static" / "korean-font.css").read_text()
+    assert 'url("fonts/optbook-korean.woff")' in css and "unicode-range: U+1100-11FF" in css
+    assert '--pst-font-family-base: "Optbook Korean", var(--pst-font-family-base-system)' in css
+
+
+def test_the_printable_page_embeds_the_korean_font(generated):
+    page = (generated / NAME / "student" / f"{NAME}.html").read_text()
+    assert HANGUL.search(page_text(page))                       # the page has Korean text
+    face = re.search(r'@font-face \{ font-family: "Optbook Korean";.*?src: url\(data:font/woff;base64,'
+                     r'([A-Za-z0-9+/=]+)\) format\("woff"\); unicode-range: ([^;]+);', page)
+    assert face, "no embedded @font-face"
+    import base64
+    assert base64.b64decode(face.group(1)) == FONT.read_bytes()
+    assert "U+AC00-D7AF" in face.group(2)
+    assert '--jp-content-font-family: "Optbook Korean", system-ui' in page

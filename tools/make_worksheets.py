@@ -18,7 +18,14 @@ A worksheet source is a chapter notebook in ``book/`` whose cells carry nbgrader
     the ``teacher/`` folder into an nbgrader course as ``source/NAME/`` and run
     ``nbgrader generate_assignment NAME``.
 ``student/lib/``, ``teacher/lib/``
-    A copy of the book's library, so each folder runs on its own (numpy and matplotlib needed).
+    The part of the book's library the notebook needs (the modules it imports, and theirs, with
+    their data), so each folder runs on its own (numpy and matplotlib needed). The copies are
+    scrubbed of worked answers: docstring examples (doctests) and any docstring or comment line
+    that states one of the worksheet's glued numbers are left out. The teacher copy is the same,
+    because nbgrader releases the source folder's other files to the students.
+
+and ``_build/worksheets/index.md`` and ``index.html``, a page for teachers that lists every
+worksheet with its exercises, its points and an estimate of the time it takes.
 
 Both notebooks are plain Jupyter: the book-only cells (tagged ``remove-cell`` or ``book-only``: the
 hidden asserts, glue and references) are left out, and the book's MyST markup becomes Markdown (a
@@ -29,17 +36,30 @@ every file this tool wrote. A file that no longer matches its hash (a teacher ed
 notebook, a student filled in theirs) is kept as it is, and the new version is written beside it
 as ``NAME.new.ipynb`` (``.new.html``, ...), with a message that says so. ``--force`` overwrites.
 The exit status is 1 if some file could not be written at all.
+
+**Faults are one line, not a traceback.** A source that is not a notebook, a solution cell without
+its ``### END SOLUTION``, a source cell that fails, an unreadable ``MANIFEST.json`` or a folder that
+cannot be written each give one message (what is wrong, what to do) and exit status 1. Everything is
+built in memory before anything is written, each file is written to a temporary name and renamed
+into place, and a folder where nothing changed is not written to at all: no file is ever lost or
+left half-written.
 """
 
 import argparse
+import ast
 import base64
 import copy
 import hashlib
+import html
+import io
 import json
 import os
 import re
 import sys
 import tempfile
+import math
+import time
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -53,13 +73,50 @@ BOOK_ONLY_TAGS = {"remove-cell", "book-only"}
 GLUE_PREFIX = "application/papermill.record/"
 KERNEL = "python3"
 TIMEOUT = 600
+FONT = ROOT / "_static" / "fonts" / "optbook-korean.woff"
+FONT_FAMILY = "Optbook Korean"
+HANGUL_RANGE = "U+1100-11FF, U+3130-318F, U+A960-A97F, U+AC00-D7AF, U+D7B0-D7FF"
+MINUTES_PER_POINT = 5           # the time estimate: answering, per point of the mark scheme ...
+WORDS_PER_MINUTE = 150          # ... plus reading the notebook's text at this speed
+
+
+class WorksheetError(Exception):
+    """A fault the user can fix: reported as one line (what is wrong, what to do), exit status 1."""
 
 
 # ---- finding the sources ------------------------------------------------------------------------
 
+def read_notebook(path):
+    """``path`` as a notebook, or a :class:`WorksheetError` that says why it cannot be read."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise WorksheetError(f"{path}: no such notebook") from None
+    except Exception as error:                      # NotJSONError, ValidationError, UnicodeError
+        reason = " ".join(str(error).split())[:160] or type(error).__name__
+        raise WorksheetError(f"{path} is not a readable notebook ({type(error).__name__}: "
+                             f"{reason}); restore it (e.g. `git diff {path.name}`, "
+                             "`git checkout`) or open and re-save it in Jupyter") from None
+
+
 def has_nbgrader_cells(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     return any("nbgrader" in cell.metadata for cell in nb.cells)
+
+
+def check_solution_regions(nb, path):
+    """Every solution code cell has matching ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("solution"):
+            continue
+        name = f"cell {cell.get('id', '?')!r} (grade_id {meta.get('grade_id', '?')!r})"
+        begins = len(re.findall(r"^\s*### BEGIN SOLUTION", cell.source, re.M))
+        ends = len(re.findall(r"^\s*### END SOLUTION", cell.source, re.M))
+        if begins != ends:
+            missing = "### END SOLUTION" if begins > ends else "### BEGIN SOLUTION"
+            raise WorksheetError(f"{path}: {name} lacks a {missing!r} line ({begins} BEGIN, "
+                                 f"{ends} END); add it so the solution can be removed")
 
 
 def find_sources():
@@ -74,9 +131,19 @@ def execute(nb, cwd, allow_errors=False):
     from nbclient import NotebookClient
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # small matrices: one BLAS thread is faster
+    from nbclient.exceptions import CellExecutionError
+
     nb = copy.deepcopy(nb)
-    NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL, allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL, allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        failed = next((c for c in nb.cells if c.cell_type == "code" and any(
+            o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        where = f"cell {failed.get('id', '?')!r}" if failed is not None else "a cell"
+        raise WorksheetError(f"{where} fails ({error.ename}: {' '.join(str(error.evalue).split())[:160]}); "
+                             "run the notebook in Jupyter and fix that cell") from None
     return nb
 
 
@@ -333,6 +400,23 @@ def mathjax_source():
     return (Path(spec.origin).parent / "static" / "mathjax" / "tex-svg-full.js").read_bytes()
 
 
+def font_css():
+    """``@font-face`` for the Korean subset (``_static/fonts/``), embedded as a data URI, and the
+    page's text fonts with it first: its ``unicode-range`` covers Hangul only, so Latin text keeps
+    JupyterLab's font and Korean text gets this one, with or without a CJK font on the machine."""
+    if not FONT.is_file():
+        raise WorksheetError(f"{FONT} is missing; regenerate it with tools/make_korean_font.py")
+    data = base64.b64encode(FONT.read_bytes()).decode("ascii")
+    stack = ("system-ui, -apple-system, blinkmacsystemfont, 'Segoe UI', helvetica, arial, "
+             "sans-serif, 'Apple Color Emoji', 'Segoe UI Emoji', 'Segoe UI Symbol'")   # JupyterLab's
+    return (f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: 400; '
+            f'src: url(data:font/woff;base64,{data}) format("woff"); '
+            f'unicode-range: {HANGUL_RANGE}; }}\n'
+            f':root {{ --jp-content-font-family: "{FONT_FAMILY}", {stack}; '
+            f'--jp-ui-font-family: "{FONT_FAMILY}", {stack}; '
+            f'--jp-code-font-family: var(--jp-code-font-family-default), "{FONT_FAMILY}"; }}\n')
+
+
 def printable_html(nb, title):
     """A self-contained HTML page of ``nb``: inline CSS, inline MathJax, images as data URIs."""
     from jinja2 import DictLoader
@@ -347,7 +431,7 @@ def printable_html(nb, title):
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title
     resources = {"optbook_mathjax": base64.b64encode(mathjax_source()).decode("ascii"),
-                 "optbook_css": PRINT_CSS}
+                 "optbook_css": font_css() + PRINT_CSS}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
@@ -361,27 +445,193 @@ def library_files():
     return files
 
 
+def _imported_lib_modules(code, package_relative):
+    """Names of the ``lib`` modules that ``code`` imports (``from lib.x import``, ``import lib.x``,
+    ``from lib import x``; inside lib also ``from . import x`` and ``from .x import``), anywhere in
+    the code (imports inside functions count)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:                                    # IPython magics: read the rest
+        tree = ast.parse("\n".join(line for line in code.splitlines()
+                                    if not line.lstrip().startswith(("%", "!"))))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "lib":
+                    found.add(alias.name.split(".")[1] if "." in alias.name else "__init__")
+        elif isinstance(node, ast.ImportFrom):
+            relative = package_relative and node.level == 1
+            if node.level == 0 and node.module and node.module.split(".")[0] == "lib":
+                parts = node.module.split(".")
+            elif relative:
+                parts = ["lib"] + (node.module.split(".") if node.module else [])
+            else:
+                continue
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:                                          # from lib import x / from . import x
+                found.update(alias.name for alias in node.names)
+    return {name for name in found if (LIB / f"{name}.py").is_file() or name == "__init__"}
+
+
+def needed_library(nb):
+    """The files of ``lib/`` that ``nb`` needs: ``__init__``, the modules its code cells import,
+    the modules those import (transitively), and the data folder of a needed module
+    (``lib/data/`` for ``lib.data``)."""
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    todo, modules = _imported_lib_modules(code, package_relative=False), set()
+    if not todo:
+        return []
+    todo.add("__init__")
+    while todo:
+        name = todo.pop()
+        if name in modules:
+            continue
+        modules.add(name)
+        todo |= _imported_lib_modules((LIB / f"{name}.py").read_text(encoding="utf-8"),
+                                      package_relative=True) - modules
+    files = [f"lib/{name}.py" for name in sorted(modules)]
+    for name in sorted(modules):
+        folder = LIB / name
+        if folder.is_dir():
+            files += [str(Path("lib") / path.relative_to(LIB)) for path in sorted(folder.rglob("*"))
+                      if path.is_file() and "__pycache__" not in path.parts]
+    return files
+
+
+def answer_patterns(glue):
+    """Regular expressions for the worksheet's worked numbers, as text might state them: every
+    glued number that is not a whole number, at 3 to 6 significant figures and in e-notation
+    (fewer figures, such as "0.1", would match too much that is not an answer)."""
+    patterns = set()
+    for text in glue.values():
+        try:
+            value = float(str(text).strip().strip("'\""))
+        except ValueError:
+            continue
+        if not math.isfinite(value) or value == 0 or float(value).is_integer():
+            continue
+        for figures in range(3, 7):
+            for rendering in (f"{value:.{figures}g}", f"{value:.{figures - 1}e}"):
+                mantissa = rendering.split("e")[0]
+                if len(re.sub(r"\D", "", mantissa).strip("0")) >= 3:    # 3 figures that count
+                    patterns.add(rendering)
+    return [re.compile(r"(?<![\w.])" + re.escape(p) + r"(?![\w]|\.\d)") for p in sorted(patterns)]
+
+
+def _doctest_lines(lines):
+    """Indices of the lines of doctest examples (a ``>>>`` line up to the next blank line)."""
+    drop, inside = set(), False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(">>>"):
+            inside = True
+        elif not stripped or stripped.startswith('"""') or stripped.startswith("'''"):
+            inside = False
+        if inside:
+            drop.add(i)
+    return drop
+
+
+def scrub_python(source, patterns):
+    """``source`` without doctest examples and without docstring lines or comments that state a
+    worked answer (one of ``patterns``); the code itself is unchanged."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    drop = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        body = node.body
+        if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            continue
+        first, last = body[0].lineno - 1, body[0].end_lineno - 1
+        if first == last:
+            continue
+        inner = list(range(first + 1, last))               # lines strictly inside the quotes
+        text = [lines[i] for i in inner]
+        drop |= {inner[i] for i in _doctest_lines(text)}
+        drop |= {i for i in inner if any(p.search(lines[i]) for p in patterns)}
+    cut = {}                                               # line index -> column of a comment
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and any(p.search(token.string) for p in patterns):
+            cut[token.start[0] - 1] = token.start[1]
+    out = []
+    for i, line in enumerate(lines):
+        if i in drop:
+            continue
+        if i in cut:
+            kept = line[:cut[i]].rstrip()
+            if not kept:
+                continue
+            line = kept + "\n"
+        out.append(line)
+    scrubbed = "".join(out)
+    compile(scrubbed, "<scrubbed>", "exec")                # still valid Python
+    return scrubbed
+
+
+def student_library(nb, glue):
+    """``{path: bytes}`` of the library files ``nb`` needs, scrubbed of the worked answers."""
+    patterns = answer_patterns(glue)
+    files = {}
+    for rel in needed_library(nb):
+        data = (ROOT / rel).read_bytes()
+        if rel.endswith(".py"):
+            data = scrub_python(data.decode("utf-8"), patterns).encode("utf-8")
+        elif rel.endswith((".md", ".txt")):
+            text = data.decode("utf-8")
+            text = "".join(line for line in text.splitlines(keepends=True)
+                           if not any(p.search(line) for p in patterns))
+            data = text.encode("utf-8")
+        files[rel] = data
+    return files
+
+
 def notebook_bytes(nb):
     return (nbformat.writes(nb) + "\n").encode("utf-8")
 
 
-def build_worksheet(source, log=print):
-    """All files of one worksheet, as ``{path relative to the output folder: bytes}``."""
+def build_worksheet(source, log=print, info=None):
+    """All files of one worksheet, as ``{path relative to the output folder: bytes}``.
+
+    ``info``, a dict, is filled in with what the index page lists (see :func:`worksheet_info`).
+    Raises :class:`WorksheetError` for a fault in the source."""
     source = Path(source)
     name = source.stem
-    source_nb = nbformat.read(source, as_version=4)
-    log(f"{name}: executing {source.relative_to(ROOT) if source.is_relative_to(ROOT) else source} "
-        "for its glued numbers")
-    glue = glue_values(execute(source_nb, source.parent))
-    teacher = worksheet_notebook(source_nb, glue)
-    student = student_notebook(teacher)
-    lib = library_files()
+    source_nb = read_notebook(source)
+    check_solution_regions(source_nb, source)
+    shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
+    log(f"{name}: executing {shown} for its glued numbers")
+    try:
+        glue = glue_values(execute(source_nb, source.parent))
+    except WorksheetError as error:
+        raise WorksheetError(f"{shown}: {error}") from None
+    try:
+        teacher = worksheet_notebook(source_nb, glue)
+    except ValueError as error:
+        raise WorksheetError(f"{shown}: {error}") from None
+    try:
+        student = student_notebook(teacher)
+    except Exception as error:                       # nbgrader's own complaints about the cells
+        raise WorksheetError(f"{shown}: nbgrader cannot make the student version: "
+                             f"{' '.join(str(error).split())[:200]}") from None
+    lib = student_library(student, glue)
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         for rel, data in lib.items():
             (Path(workdir) / rel).parent.mkdir(parents=True, exist_ok=True)
             (Path(workdir) / rel).write_bytes(data)
         log(f"{name}: executing the student version (with the bundled lib) for the printable page")
-        printable = printable_notebook(student, workdir)
+        try:
+            printable = printable_notebook(student, workdir)
+        except (WorksheetError, RuntimeError) as error:
+            first = " ".join(str(error).split())[:200]
+            raise WorksheetError(f"{shown}: the student version does not run on its own: {first}"
+                                 " (does it need a lib module its cells do not import?)") from None
+    seconds = time.perf_counter() - started
     title = _title(teacher) or name
     files = {f"{name}/teacher/{name}.ipynb": notebook_bytes(teacher),
              f"{name}/student/{name}.ipynb": notebook_bytes(student),
@@ -389,7 +639,76 @@ def build_worksheet(source, log=print):
     for rel, data in lib.items():
         files[f"{name}/teacher/{rel}"] = data
         files[f"{name}/student/{rel}"] = data
+    if info is not None:
+        info.update(worksheet_info(name, teacher, student, seconds))
     return files
+
+
+def worksheet_info(name, teacher, student, run_seconds):
+    """What the index page says about one worksheet: its title, exercises, points and time.
+
+    The time is an estimate, by a stated rule: reading the student notebook's text at
+    :data:`WORDS_PER_MINUTE`, plus :data:`MINUTES_PER_POINT` per point of the mark scheme, plus the
+    time its cells take to run (measured), rounded up to 5 minutes."""
+    auto = manual = 0.0
+    for cell in teacher.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            if cell.cell_type == "code" and not meta.get("solution"):
+                auto += float(meta.get("points", 0))
+            else:
+                manual += float(meta.get("points", 0))
+    text = " ".join(c.source for c in student.cells if c.cell_type == "markdown")
+    words = len(re.findall(r"[^\W\d_]{2,}", text))
+    exercises = len(re.findall(r"^\*\*Exercise \d+", "\n".join(c.source for c in student.cells), re.M))
+    minutes = words / WORDS_PER_MINUTE + MINUTES_PER_POINT * (auto + manual) + run_seconds / 60
+    return {"name": name, "title": _title(teacher) or name, "exercises": exercises,
+            "points_auto": auto, "points_manual": manual, "points": auto + manual, "words": words,
+            "run_seconds": round(run_seconds, 1), "minutes": int(5 * math.ceil(minutes / 5))}
+
+
+def index_pages(infos):
+    """``index.md`` and ``index.html`` for teachers: one row per worksheet."""
+    def points(x):
+        return f"{x:g}"
+
+    rule = (f"Time is an estimate: reading the text at {WORDS_PER_MINUTE} words a minute, "
+            f"{MINUTES_PER_POINT} minutes per point of the mark scheme, and the cells' running "
+            "time, rounded up to 5 minutes. Autograded points come from the check cells "
+            "(`nbgrader autograde`); the others are written answers, graded by hand.")
+    head = ["Worksheet", "Exercises", "Points (auto + by hand)", "Time", "Files"]
+    md = ["# Worksheets", "", "Made by `make worksheets` from the book's chapters that carry nbgrader "
+          "cells. Hand out a `student/` folder (or print its HTML page); keep `teacher/` (the "
+          "solutions, and the nbgrader source).", "",
+          "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
+    for info in infos:
+        n = info["name"]
+        cells = [info["title"], str(info["exercises"]),
+                 f"{points(info['points'])} ({points(info['points_auto'])} + "
+                 f"{points(info['points_manual'])})", f"about {info['minutes']} min",
+                 f"[student notebook]({n}/student/{n}.ipynb), [printable]({n}/student/{n}.html), "
+                 f"[teacher notebook]({n}/teacher/{n}.ipynb)"]
+        md.append("| " + " | ".join(cells) + " |")
+        links = (f'<a href="{n}/student/{n}.ipynb">student notebook</a>, '
+                 f'<a href="{n}/student/{n}.html">printable</a>, '
+                 f'<a href="{n}/teacher/{n}.ipynb">teacher notebook</a>')
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells[:4])
+                    + f"<td>{links}</td></tr>")
+    total = sum(i["points"] for i in infos)
+    md += ["", f"{len(infos)} worksheet(s), {points(total)} points in all.", "", rule, ""]
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Worksheets"
+            "</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+            "padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #999;padding:"
+            ".3rem .6rem;text-align:left}</style></head><body><h1>Worksheets</h1>"
+            "<p>Made by <code>make worksheets</code> from the book's chapters that carry nbgrader "
+            "cells. Hand out a <code>student/</code> folder (or print its HTML page); keep "
+            "<code>teacher/</code> (the solutions, and the nbgrader source).</p><table><thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows)
+            + f"</tbody></table><p>{len(infos)} worksheet(s), {points(total)} points in all.</p>"
+            f"<p>{html.escape(rule).replace('`nbgrader autograde`', '<code>nbgrader autograde</code>')}"
+            "</p></body></html>\n")
+    return {"index.md": "\n".join(md).encode("utf-8"), "index.html": page.encode("utf-8")}
 
 
 def _title(nb):
@@ -413,12 +732,39 @@ def alongside(rel):
     return str(path.with_name(path.stem + ".new" + path.suffix))
 
 
+def _atomic_write(target, data):
+    """Write ``data`` to ``target`` through a temporary file in the same folder and a rename, so
+    ``target`` is either its old or its new self, never half-written."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
+        os.chmod(temporary, mode)                  # mkstemp makes 0600; keep the usual mode
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _cannot_write(path, error):
+    reason = error.strerror or type(error).__name__
+    return WorksheetError(f"cannot write {path} ({reason}); make the folder writable, or write "
+                          "the worksheets elsewhere with --out DIR (nothing was lost)")
+
+
 class GuardedWriter:
     """Writes files under ``out`` and records their hashes in ``out/MANIFEST.json``.
 
     A file on disk whose hash differs from the one recorded when this tool last wrote it has been
     changed by someone (or was never ours): it is kept, and the new content goes to
-    :func:`alongside` instead, unless ``force``.
+    :func:`alongside` instead, unless ``force``. Nothing is written where nothing changed (so a
+    read-only folder of up-to-date worksheets is fine). Faults raise :class:`WorksheetError`.
     """
 
     def __init__(self, out, force=False, log=print):
@@ -426,12 +772,37 @@ class GuardedWriter:
         self.force = force
         self.log = log
         self.path = self.out / MANIFEST
-        self.recorded = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.recorded = self._read_manifest()
         self.manifest = dict(self.recorded)
         self.kept, self.refused, self.written, self.unchanged = [], [], [], []
 
+    def _read_manifest(self):
+        if not self.path.exists():
+            return {}
+        try:
+            recorded = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(recorded, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in recorded.items()):
+                raise ValueError("not a mapping of file names to hashes")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise WorksheetError(
+                f"{self.path} is damaged ({type(error).__name__}: {' '.join(str(error).split())[:80]}); "
+                "it records which files people may have edited. Restore it, or delete it: then "
+                "every existing file that differs is kept as edited, with the new version beside "
+                "it") from None
+        except OSError as error:
+            raise WorksheetError(f"cannot read {self.path} ({error.strerror}); make it readable") \
+                from None
+        return recorded
+
     def _ours(self, rel, current):
         return self.recorded.get(rel) == current
+
+    def _put(self, target, data):
+        try:
+            _atomic_write(target, data)
+        except OSError as error:
+            raise _cannot_write(target, error) from None
 
     def write(self, rel, data):
         target = self.out / rel
@@ -445,8 +816,7 @@ class GuardedWriter:
             if not (self.force or self._ours(rel, current)):
                 self._write_alongside(rel, data)
                 return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        self._put(target, data)
         self.manifest[rel] = new
         self.written.append(rel)
 
@@ -455,29 +825,48 @@ class GuardedWriter:
         target = self.out / other
         if target.exists():
             current = digest(target.read_bytes())
-            if current != digest(data) and not self._ours(other, current):
+            if current == digest(data):
+                self.manifest[other] = current
+                self.kept.append(rel)
+                self.log(f"KEPT     {self.out / rel}: it was changed since it was generated, so it "
+                         f"was left as it is; the new version is {target.name} beside it.")
+                return
+            if not self._ours(other, current):
                 self.refused.append(rel)
                 self.log(f"REFUSED  {self.out / rel}: it was changed since it was generated, and so "
                          f"was {target.name}; nothing written. Move your version away, or run with "
                          "--force to overwrite both.")
                 return
-        target.write_bytes(data)
+        self._put(target, data)
         self.manifest[other] = digest(data)
         self.kept.append(rel)
         self.log(f"KEPT     {self.out / rel}: it was changed since it was generated, so it was left "
                  f"as it is; the new version is {target.name} beside it.")
 
     def finish(self):
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(dict(sorted(self.manifest.items())), indent=1) + "\n")
+        text = json.dumps(dict(sorted(self.manifest.items())), indent=1) + "\n"
+        on_disk = self.path.read_bytes() if self.path.exists() else None
+        if on_disk != text.encode("utf-8"):
+            self._put(self.path, text.encode("utf-8"))
         return not self.refused
 
 
 def write_all(files, out, force=False, log=print):
-    """Write ``files`` under ``out`` through a :class:`GuardedWriter`; return the writer."""
+    """Write ``files`` under ``out`` through a :class:`GuardedWriter`; return the writer.
+
+    If a file cannot be written, the manifest still records what was (so the next run knows
+    those files are its own) and the error is raised."""
     writer = GuardedWriter(out, force=force, log=log)
-    for rel, data in files.items():
-        writer.write(rel, data)
+    try:
+        for rel, data in files.items():
+            writer.write(rel, data)
+    except WorksheetError:
+        if writer.written or writer.kept:
+            try:
+                writer.finish()
+            except WorksheetError:
+                pass
+        raise
     writer.finish()
     return writer
 
@@ -491,22 +880,41 @@ def main(argv=None):
     parser.add_argument("--force", action="store_true",
                         help="overwrite files even if someone changed them since they were generated")
     args = parser.parse_args(argv)
+    try:
+        return _main(args)
+    except WorksheetError as error:
+        print(f"make_worksheets: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _main(args):
     sources = [s.resolve() for s in args.sources] or find_sources()
     if not sources:
-        print("no worksheet sources: no notebook in book/ has nbgrader metadata", file=sys.stderr)
+        print("make_worksheets: error: no worksheet sources: no notebook in book/ has nbgrader "
+              "metadata", file=sys.stderr)
         return 1
-    files = {}
+    names = [s.stem for s in sources]
+    if len(set(names)) != len(names):
+        raise WorksheetError("two sources have the same name (" + ", ".join(
+            sorted({n for n in names if names.count(n) > 1})) + "): each worksheet is a folder "
+            "named after its notebook; rename one")
+    GuardedWriter(args.out)                    # a damaged manifest stops us before the long part
+    files, infos = {}, []
     for source in sources:
-        files.update(build_worksheet(source))
+        info = {}
+        files.update(build_worksheet(source, info=info))
+        infos.append(info)
+    files.update(index_pages(infos))
     writer = write_all(files, args.out, force=args.force)
     print(f"{len(writer.written)} written, {len(writer.unchanged)} unchanged, "
           f"{len(writer.kept)} kept (new version beside them), {len(writer.refused)} refused, "
           f"in {args.out}")
-    for source in sources:
-        name = source.stem
+    for info in infos:
+        name = info["name"]
         print(f"  {name}: hand out {args.out / name / 'student'} (notebook + lib/) or print "
               f"{args.out / name / 'student' / (name + '.html')}; the answers are in "
               f"{args.out / name / 'teacher'}")
+    print(f"  index for teachers: {args.out / 'index.html'} (and index.md)")
     return 0 if not writer.refused else 1
 
 

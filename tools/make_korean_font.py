@@ -1,0 +1,162 @@
+"""Make the book's Korean web font: a subset of Noto Sans CJK KR Regular with only the Hangul the
+book uses (``_static/fonts/optbook-korean.woff``).
+
+    .venv/bin/python tools/make_korean_font.py [--font PATH] [--check]
+
+The seed's Korean terms (the study note's words, given in parentheses at first use) must render on
+machines without a CJK font: in headless browsers, on the site, and in the printable worksheets.
+The site serves this file through ``_static/korean-font.css``; ``tools/make_worksheets.py`` embeds
+it in each printable page.
+
+What goes in: every Hangul character (syllables and jamo) in the book's sources (``book/*.ipynb``,
+``book/*.md``, every file under ``lib/``, ``_config.yml``, ``_toc.yml``, ``references.bib``) and,
+as the margin, every Hangul character of the study note ``seed/000_d56e47a06c286238.txt`` (all
+the Korean words a chapter might quote from it). Nothing else: the CSS's ``unicode-range`` sends
+only Hangul to this font, so Latin text keeps the theme's font.
+
+Only this script needs the original font, Debian's ``fonts-noto-cjk`` (``apt-get install
+fonts-noto-cjk``; the build and the tests never do). ``--check`` says whether the committed subset
+still covers the sources (exit status 1 if not) without the original font.
+
+Licence: the SIL Open Font License 1.1 (``_static/fonts/OFL.txt``), which the subset keeps. The
+original's copyright notice and licence stay in the font's name table. Its family is renamed to
+"Optbook Korean": a Modified Version may not carry a Reserved Font Name (the OFL's condition 3;
+Source Han Sans, the Adobe original, reserves "Source"), and "Noto" is a Google trademark,
+so the subset carries neither.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_static" / "fonts" / "optbook-korean.woff"
+DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FAMILY = "Optbook Korean"
+POSTSCRIPT = "OptbookKorean-Regular"
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+SEED_CANDIDATES = [ROOT / "seed" / "000_d56e47a06c286238.txt",
+                   Path("/work/shared/seed/000_d56e47a06c286238.txt")]
+
+
+def source_files():
+    """The files whose Hangul the font must cover (the book's sources)."""
+    files = sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
+    files += sorted(p for p in (ROOT / "lib").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                    and p.suffix in (".py", ".md", ".txt", ".json"))
+    files += [ROOT / name for name in ("_config.yml", "_toc.yml", "references.bib")
+              if (ROOT / name).is_file()]
+    return files
+
+
+def hangul_in(paths):
+    chars = set()
+    for path in paths:
+        chars |= set(HANGUL.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return chars
+
+
+def needed_characters():
+    """(book's Hangul, margin's Hangul): the second is the seed's, if the seed is present."""
+    book = hangul_in(source_files())
+    seed = next((p for p in SEED_CANDIDATES if p.is_file()), None)
+    return book, (hangul_in([seed]) if seed else set())
+
+
+def covered(font_path=OUT):
+    from fontTools.ttLib import TTFont
+
+    return set(map(chr, TTFont(font_path)["cmap"].getBestCmap()))
+
+
+def korean_face(font_path):
+    """The Korean face (``Noto Sans CJK KR``) of the Debian collection, or the font at the path."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if font_path.suffix.lower() == ".ttc":
+        for index, face in enumerate(TTCollection(font_path).fonts):
+            if face["name"].getDebugName(1) == "Noto Sans CJK KR":
+                return TTFont(font_path, fontNumber=index)
+        raise SystemExit(f"{font_path} has no 'Noto Sans CJK KR' face")
+    return TTFont(font_path)
+
+
+def rename(font, source_name):
+    """Give the subset its own family name (see the module docstring), keep copyright and licence."""
+    name = font["name"]
+    description = (f"{FAMILY}: a subset of {source_name} (only the Hangul of the book Optimizers in "
+                   "Motion), made by tools/make_korean_font.py. Licensed under the SIL Open Font "
+                   "License 1.1.")
+    for record in list(name.names):
+        if record.nameID in (1, 4, 16, 18, 21):
+            name.removeNames(nameID=record.nameID)
+    for name_id, value in ((1, FAMILY), (2, "Regular"), (3, f"{POSTSCRIPT};subset"),
+                           (4, f"{FAMILY} Regular"), (6, POSTSCRIPT), (10, description)):
+        name.setName(value, name_id, 3, 1, 0x409)
+        name.setName(value, name_id, 1, 0, 0)
+    for record in list(name.names):                            # drop the other languages' names
+        if record.nameID in (1, 2, 3, 4, 6, 10) and record.langID not in (0x409, 0):
+            name.names.remove(record)
+    if "CFF " in font:
+        cff = font["CFF "].cff
+        cff.fontNames = [POSTSCRIPT]
+        top = cff.topDictIndex[0]
+        for key, value in (("FullName", f"{FAMILY} Regular"), ("FamilyName", FAMILY)):
+            if hasattr(top, key):
+                setattr(top, key, value)
+
+
+def build(font_path, out=OUT):
+    from fontTools import subset
+
+    book, margin = needed_characters()
+    chars = sorted(book | margin)
+    font = korean_face(font_path)
+    source_name = font["name"].getDebugName(4)
+    options = subset.Options()
+    options.flavor = "woff"                # zlib; no brotli needed
+    options.layout_features = ["*"]        # keep the Hangul shaping features (ljmo, vjmo, tjmo)
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.hinting = False
+    options.desubroutinize = True
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in chars])
+    subsetter.subset(font)
+    rename(font, source_name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subset.save_font(font, str(out), options)
+    return book, margin, chars
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--font", type=Path, default=DEBIAN_FONT,
+                        help=f"the original font (default: {DEBIAN_FONT}, from fonts-noto-cjk)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that the committed subset covers the book's Hangul")
+    args = parser.parse_args(argv)
+    if args.check:
+        book, _ = needed_characters()
+        missing = sorted(book - covered())
+        if missing:
+            print(f"{OUT.name} lacks {len(missing)} Hangul character(s) the book uses: "
+                  f"{''.join(missing)}; run tools/make_korean_font.py (needs fonts-noto-cjk)",
+                  file=sys.stderr)
+            return 1
+        print(f"{OUT.name} covers all {len(book)} Hangul characters of the book's sources")
+        return 0
+    if not args.font.is_file():
+        print(f"{args.font} not found: install Debian's fonts-noto-cjk (apt-get install "
+              "fonts-noto-cjk) or pass --font PATH to Noto Sans CJK KR", file=sys.stderr)
+        return 1
+    book, margin, chars = build(args.font)
+    print(f"{OUT.relative_to(ROOT)}: {len(chars)} characters ({len(book)} in the book's sources, "
+          f"{len(margin - book)} more from the study note), {OUT.stat().st_size:,} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
