@@ -72,7 +72,7 @@ def _write_once(folder, name, data):
 def externalise_frames(app, pagename, templatename, context, doctree):
     """Move each twin's frames and images out of the page into content-named files of the site."""
     body = context.get("body") or ""
-    if not app.config.optbook_lazy_frames or "optbook-frames" not in body or app.builder.format != "html":
+    if not app.config.optbook_light_pages or "optbook-frames" not in body or app.builder.format != "html":
         return
     import base64
 
@@ -103,6 +103,45 @@ def defer_book_scripts(app, pagename, templatename, context, doctree):
     for script in context.get("script_files", []):
         if "interactive.js" in str(getattr(script, "filename", "") or ""):
             script.attributes.setdefault("defer", "defer")
+
+
+FONTAWESOME_JS = re.compile(r'[ \t]*<script defer src="[./]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+
+
+PAGE_IMAGE = re.compile(r'<img (?![^>]*\bloading=)([^>]*?)src="((?:\.\./)*)_images/([^"]+\.png)"')
+
+
+def _png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def finish_pages(app, exception):
+    """Two fixes to the written pages (all of them: idempotent, so incremental builds are right).
+
+    * The theme loads Font Awesome twice: as CSS with web fonts (inside its own stylesheet) and as a
+      1.5 MB script that swaps every icon for an SVG. The CSS alone draws the same icons; the script
+      was a third of a chapter's first load and of every search. Its template hard-codes the tag.
+    * Static figures load lazily, with their size given, so the page does not jump as they arrive.
+    """
+    if exception is not None or app.builder.format != "html" or not app.config.optbook_light_pages:
+        return
+    images = Path(app.outdir) / "_images"
+
+    def lazy(match):
+        size = _png_size(images / match.group(3)) if (images / match.group(3)).exists() else None
+        dims = f'width="{size[0]}" height="{size[1]}" ' if size else ""
+        return (f'<img {match.group(1)}{dims}loading="lazy" decoding="async" '
+                f'src="{match.group(2)}_images/{match.group(3)}"')
+
+    for path in Path(app.outdir).rglob("*.html"):
+        if "_static" in path.relative_to(app.outdir).parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = PAGE_IMAGE.sub(lazy, FONTAWESOME_JS.sub("", text))
+        if new != text:
+            path.write_text(new, encoding="utf-8")
 
 
 # ---- book-fast after a lib/ edit -----------------------------------------------------------------
@@ -164,10 +203,11 @@ def reexecute_after_lib_edit(app, env, added, changed, removed):
 
 def setup(app):
     app.add_config_value("optbook_watch", "lib", "env")
-    app.add_config_value("optbook_lazy_frames", True, "html")   # False: frames inline (as before)
+    app.add_config_value("optbook_light_pages", True, "html")   # False: the pages as before issue 14 (for make bench)
     app.connect("env-get-outdated", reexecute_after_lib_edit)
     app.connect("html-page-context", externalise_frames)
     app.connect("html-page-context", defer_book_scripts)
+    app.connect("build-finished", finish_pages)
     app.connect("config-inited", launch_buttons_need_a_repository)
     # Early: html-page-context stops at the first handler that returns a template name.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)
