@@ -144,6 +144,35 @@ def finish_pages(app, exception):
             path.write_text(new, encoding="utf-8")
 
 
+MATHJAX_AFTER_FIRST_PAINT = """(function () {
+  function load() {
+    var script = document.createElement("script");
+    script.src = %s;
+    script.async = true;
+    document.head.appendChild(script);
+  }
+  function later() { requestAnimationFrame(function () { setTimeout(load, 0); }); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", later);
+  else later();
+})();"""
+
+
+def mathjax_after_first_paint(app, pagename, templatename, context, doctree):
+    """MathJax (1.2 MB) downloads after the text has been painted, not in competition with the
+    stylesheets that the first paint waits for: on a slow link the words come first, the typeset
+    equations a moment later. Runs after sphinx.ext.mathjax has added its script to the page."""
+    if not app.config.optbook_light_pages or app.builder.format != "html":
+        return
+    scripts = context.get("script_files", [])
+    for index, script in enumerate(scripts):
+        filename = str(getattr(script, "filename", "") or "")
+        if filename and filename in (app.config.mathjax_path, "_static/" + app.config.mathjax_path):
+            del scripts[index]
+            url = json.dumps(context["pathto"](filename, 1))
+            app.builder.add_js_file("", body=MATHJAX_AFTER_FIRST_PAINT % url)
+            break
+
+
 # ---- book-fast after a lib/ edit -----------------------------------------------------------------
 
 IMPORTS_LIB = re.compile(r"^\s*(?:import\s+lib\b|from\s+lib\b)", re.M)
@@ -208,6 +237,7 @@ def setup(app):
     app.connect("html-page-context", externalise_frames)
     app.connect("html-page-context", defer_book_scripts)
     app.connect("build-finished", finish_pages)
+    app.connect("html-page-context", mathjax_after_first_paint, priority=900)
     app.connect("config-inited", launch_buttons_need_a_repository)
     # Early: html-page-context stops at the first handler that returns a template name.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)

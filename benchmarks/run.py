@@ -225,16 +225,21 @@ THROTTLE = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
 CPU_SLOWDOWN = 4
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def _serve(site):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
 
 
 def _throttled_visit(browser, url, until_js=None, timeout=120_000):
-    """Open url in a fresh context under the throttle; (first contentful paint s, MB received, s)."""
+    """Open url in a fresh context under the throttle: (first contentful paint s, MB received by the
+    load event, or by the end for a search, s to the load event or to the search results)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
@@ -250,12 +255,16 @@ def _throttled_visit(browser, url, until_js=None, timeout=120_000):
     page.goto(url, wait_until="load", timeout=timeout)
     if until_js:
         page.wait_for_function(until_js, timeout=timeout)
-    page.wait_for_load_state("networkidle", timeout=timeout)
+    at_load = sum(received)
     elapsed = time.perf_counter() - start
+    try:                                   # late requests (fonts, lazily loaded frames) are not waited for long
+        page.wait_for_load_state("networkidle", timeout=20_000)
+    except Exception:
+        pass
     fcp = page.evaluate("""() => { const e = performance.getEntriesByName('first-contentful-paint')[0];
                                    return e ? e.startTime / 1000 : null; }""")
     context.close()
-    return fcp, sum(received) / 1e6, elapsed
+    return fcp, (sum(received) if until_js else at_load) / 1e6, elapsed
 
 
 SEARCH_DONE = """() => { const s = document.querySelector('#search-results');

@@ -48,12 +48,16 @@ def pages():
                   if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):          # no line per request in the test output
+        pass
+
+
 @pytest.fixture(scope="module")
 def server():
     if not (SITE / "index.html").exists():
         missing("no built site: run `make book` first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -83,7 +87,7 @@ def open_page(browser, server, name, width=1280, height=900, color_scheme="light
     page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=color_scheme)
     log = PageLog(page, server)
     page.goto(f"{server}/{name}", wait_until="load")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=60000)
     # MathJax typesets asynchronously; wait until it has finished (pages without math skip this).
     if page.locator(".math").count():
         page.wait_for_function("!!(window.MathJax && MathJax.startup && MathJax.startup.promise)",

@@ -174,7 +174,9 @@ CONTRAST = """() => {
   const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
   function background(el) {               // the colour behind el: its own and its ancestors' layers
     const layers = [];
-    for (let e = el; e; e = e.parentElement) {
+    for (let e = el, inCaption = false; e; e = e.parentElement) {
+      if (e.tagName === 'CAPTION') inCaption = true;
+      if (inCaption && e.tagName === 'TABLE') continue;   // a caption sits outside the table's box
       const c = parse(getComputedStyle(e).backgroundColor);
       if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
     }
@@ -308,7 +310,8 @@ def test_slider_thumbs_are_touch_targets_of_24px(browser, server, name):
 
 # ---- 10. weight -----------------------------------------------------------------------------------
 
-FIRST_LOAD_BYTES = 1.5e6
+# 4.2-6.0 MB before issue 14; MathJax alone is 1.16 MB of what is left (uncompressed, as served here).
+FIRST_LOAD_BYTES = 2.5e6
 SEARCH_BYTES = 2e6
 
 
