@@ -36,7 +36,8 @@ def browser():
 
 # ---- the built site, served on 127.0.0.1 (shared by the site tests) ----------------------------
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
+# OPTBOOK_SITE: test another built site (e.g. an old build, to see a test fail before its fix).
+SITE = Path(os.environ.get("OPTBOOK_SITE") or ROOT / "_build" / "html")
 SHOTS = ROOT / "_build" / "screenshots"
 
 

@@ -103,3 +103,36 @@ def test_book_fast_reexecutes_the_chapters_that_import_lib_after_a_lib_edit(tmp_
     page = (site / "uses_lib.html").read_text()
     assert "second-lib-value" in page and "first-lib-value" not in page, "book-fast served the stale page"
     assert (site / "no_lib.html").read_text() == token        # a chapter without lib is not re-run
+
+
+def test_the_extension_moves_frames_out_of_the_page_and_keeps_them_exact(tmp_path):
+    import base64
+    import re
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    sys.path.insert(0, str(ROOT / "tests"))
+    import optbook_site
+    from test_interactive import make_figure
+
+    page = make_figure().static_html()
+    app = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"),
+                          config=SimpleNamespace(optbook_light_pages=True))
+    context = {"body": f"<p>before</p>{page}<p>after</p>"}
+    optbook_site.externalise_frames(app, "book/chapter", "page.html", context, None)
+    body = context["body"]
+    assert "data:image/png;base64" not in body and len(body) < len(page) / 3
+    inline = json.loads(re.search(r'class="optbook-frames">(.*?)</script>', page, re.S).group(1))
+    source = re.search(r'class="optbook-frames" data-key="(\w+)" data-src="\.\./_optbook/([^"]+)"', body)
+    script = (tmp_path / "_optbook" / source.group(2)).read_text()
+    prefix = f'(window.optbookFrames = window.optbookFrames || {{}})["{source.group(1)}"] = '
+    assert script.startswith(prefix)
+    assert json.loads(script[len(prefix):].rstrip().rstrip(";")) == inline
+    # the background and the first frame: the same PNG bytes, now files, loaded lazily, with a size
+    for cls in ("optbook-frame", "optbook-overlay"):
+        data = re.search(rf'<img class="{cls}"[^>]*? src="data:image/png;base64,([^"]+)"', page).group(1)
+        tag = re.search(rf'<img class="{cls}"[^>]*>', body).group(0)
+        name = re.search(r'src="\.\./_optbook/([^"]+\.png)"', tag).group(1)
+        assert (tmp_path / "_optbook" / name).read_bytes() == base64.b64decode(data)
+        assert 'loading="lazy"' in tag and re.search(r'width="\d+" height="\d+"', tag)
