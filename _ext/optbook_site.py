@@ -98,16 +98,27 @@ def externalise_frames(app, pagename, templatename, context, doctree):
     context["body"] = TWIN_IMAGE.sub(image, FRAMES.sub(frames, body))
 
 
+DEFERRABLE = ("interactive.js", "searchtools.js", "language_data.js", "searchindex.js")
+
+
 def defer_book_scripts(app, pagename, templatename, context, doctree):
-    """The twins' script touches nothing before the page is parsed: let it not block first paint."""
+    """Scripts that touch nothing before the page is parsed must not hold up its first paint: the
+    twins' script, and the search's (every page loads the search index, 58 KB, for the search
+    field). Deferred scripts still run in order, before DOMContentLoaded."""
+    if not app.config.optbook_light_pages:
+        return
     for script in context.get("script_files", []):
-        if "interactive.js" in str(getattr(script, "filename", "") or ""):
+        filename = str(getattr(script, "filename", "") or "")
+        if filename.endswith(DEFERRABLE) and "async" not in script.attributes:
             script.attributes.setdefault("defer", "defer")
 
 
 FONTAWESOME_JS = re.compile(r'[ \t]*<script defer src="[./]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
 
 
+# The theme's templates hard-code the search scripts in every page's head (without the attributes
+# that defer_book_scripts could set): defer them too. Deferred scripts keep their order.
+SEARCH_SCRIPT = re.compile(r'<script src="((?:\.\./)*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)[^"]*)"></script>')
 PAGE_IMAGE = re.compile(r'<img (?![^>]*\bloading=)([^>]*?)src="((?:\.\./)*)_images/([^"]+\.png)"')
 
 
@@ -124,6 +135,7 @@ def finish_pages(app, exception):
       1.5 MB script that swaps every icon for an SVG. The CSS alone draws the same icons; the script
       was a third of a chapter's first load and of every search. Its template hard-codes the tag.
     * Static figures load lazily, with their size given, so the page does not jump as they arrive.
+    * The search scripts that the theme's templates write into every head are deferred.
     """
     if exception is not None or app.builder.format != "html" or not app.config.optbook_light_pages:
         return
@@ -140,6 +152,7 @@ def finish_pages(app, exception):
             continue
         text = path.read_text(encoding="utf-8")
         new = PAGE_IMAGE.sub(lazy, FONTAWESOME_JS.sub("", text))
+        new = SEARCH_SCRIPT.sub(r'<script defer src="\1"></script>', new)
         if new != text:
             path.write_text(new, encoding="utf-8")
 
