@@ -20,14 +20,26 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# A clean build: every chapter executed afresh, warnings are errors.
+# A clean build: every chapter executed afresh, warnings are errors. It builds into a fresh folder
+# (_build/next) and replaces the site in _build/html only when the build succeeds: a failed build
+# keeps the previous site (and leaves its own output in _build/next for the reports).
+# JB_FLAGS: extra jupyter-book flags (tests pass none; CI none either).
+JB_FLAGS ?=
+BUILT  := _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
 book: $(STAMP)
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	rm -rf _build/next
+	@mkdir -p _build
+	@if $(BIN)/jupyter-book build . --path-output _build/next --warningiserror --nitpick --keep-going $(JB_FLAGS); \
+	then rm -rf $(BUILT) && for d in $(BUILT); do if [ -e _build/next/$$d ]; then mv _build/next/$$d $$d; fi; done \
+	  && rm -rf _build/next && echo "make book: the new site is in _build/html"; \
+	else echo "make book: the build FAILED; the previous site in _build/html is kept (this build's output: _build/next/_build/html)"; exit 1; fi
 
-# An incremental build for authors (reuses the execution cache; not for CI).
+# An incremental build for authors (reuses the execution cache; not for CI). After an edit under
+# lib/, the chapters that import lib are re-executed (their cache entries are dropped by
+# _ext/optbook_site.py, which keeps a hash of lib/ in the build environment); other edits
+# re-execute only the notebooks whose code changed. It writes into _build/html in place.
 book-fast: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going $(JB_FLAGS)
 
 $(SITE):
 	$(MAKE) book
@@ -54,8 +66,8 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 # Keeps _build/worksheets: teachers and students may have edited those files.
 clean:
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache _build/screenshots
+	rm -rf _build/next _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache _build/screenshots

@@ -1,9 +1,28 @@
-"""Local Sphinx extension: keep the built pages self-contained.
+"""Local Sphinx extension: keep the built pages self-contained, light, and up to date.
 
-The book's interactive figures carry their own static twins (lib/interactive.py), so the
-ipywidgets state that myst-nb would embed in every page (a JSON copy of each widget, images
-included) is dead weight without a widget renderer: drop it.
+* The book's interactive figures carry their own static twins (lib/interactive.py), so the
+  ipywidgets state that myst-nb would embed in every page (a JSON copy of each widget, images
+  included) is dead weight without a widget renderer: drop it.
+* A twin's frames (all slider combinations) are most of a chapter's weight. They leave the page
+  for small files of the site itself (``_optbook/``): the first frame and the background become
+  lazily loaded images, the other frames a script that ``_static/interactive.js`` loads when the
+  figure nears the viewport. First paint no longer waits for them, and the search, which fetches
+  whole pages for its snippets, no longer downloads them. Nothing comes from another host.
+* An edit under ``lib/`` changes what every chapter that imports it computes, but the execution
+  cache is keyed on the notebooks' code cells only. The extension keeps a hash of ``lib/`` in the
+  build environment; when it changes, the chapters that import ``lib`` are re-read and their cache
+  entries dropped, so an incremental build (``make book-fast``) re-executes exactly them.
 """
+
+import hashlib
+import json
+import re
+import struct
+from pathlib import Path
+
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 
 
 def drop_widget_state(app, pagename, templatename, context, doctree):
@@ -35,7 +54,203 @@ def launch_buttons_need_a_repository(app, config):
         options.pop("launch_buttons", None)
 
 
+# ---- lighter pages: frames out of the HTML ----------------------------------------------------
+
+FRAMES = re.compile(r'<script type="application/json" class="optbook-frames">(.*?)</script>', re.S)
+TWIN_IMAGE = re.compile(r'(<img class="optbook-(?:frame|overlay)"[^>]*?) src="data:image/png;base64,([^"]+)"')
+ASSETS = "_optbook"
+
+
+def _write_once(folder, name, data):
+    path = folder / name
+    if not path.exists():                      # names are content hashes: same name, same bytes
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return name
+
+
+def externalise_frames(app, pagename, templatename, context, doctree):
+    """Move each twin's frames and images out of the page into content-named files of the site."""
+    body = context.get("body") or ""
+    if not app.config.optbook_light_pages or "optbook-frames" not in body or app.builder.format != "html":
+        return
+    import base64
+
+    folder = Path(app.outdir) / ASSETS
+    prefix = "../" * pagename.count("/") + ASSETS + "/"
+
+    def frames(match):
+        text = match.group(1)
+        json.loads(text)                       # fail the build here, not in a reader's browser
+        key = hashlib.sha256(text.encode()).hexdigest()[:20]
+        script = f'(window.optbookFrames = window.optbookFrames || {{}})["{key}"] = {text};\n'
+        name = _write_once(folder, f"frames-{key}.js", script.encode())
+        return (f'<script type="application/json" class="optbook-frames" data-key="{key}" '
+                f'data-src="{prefix}{name}"></script>')
+
+    def image(match):
+        data = base64.b64decode(match.group(2))
+        width, height = struct.unpack(">II", data[16:24])     # PNG IHDR
+        name = _write_once(folder, hashlib.sha256(data).hexdigest()[:20] + ".png", data)
+        return (f'{match.group(1)} width="{width}" height="{height}" loading="lazy" decoding="async" '
+                f'src="{prefix}{name}"')
+
+    context["body"] = TWIN_IMAGE.sub(image, FRAMES.sub(frames, body))
+
+
+DEFERRABLE = ("interactive.js", "searchtools.js", "language_data.js", "searchindex.js")
+
+
+def defer_book_scripts(app, pagename, templatename, context, doctree):
+    """Scripts that touch nothing before the page is parsed must not hold up its first paint: the
+    twins' script, and the search's (every page loads the search index, 58 KB, for the search
+    field). Deferred scripts still run in order, before DOMContentLoaded."""
+    if not app.config.optbook_light_pages:
+        return
+    for script in context.get("script_files", []):
+        filename = str(getattr(script, "filename", "") or "")
+        if filename.endswith(DEFERRABLE) and "async" not in script.attributes:
+            script.attributes.setdefault("defer", "defer")
+
+
+FONTAWESOME_JS = re.compile(r'[ \t]*<script defer src="[./]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+
+
+# The theme's templates hard-code the search scripts in every page's head (without the attributes
+# that defer_book_scripts could set): defer them too. Deferred scripts keep their order.
+SEARCH_SCRIPT = re.compile(r'<script src="((?:\.\./)*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)[^"]*)"></script>')
+PAGE_IMAGE = re.compile(r'<img (?![^>]*\bloading=)([^>]*?)src="((?:\.\./)*)_images/([^"]+\.png)"')
+
+
+def _png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def finish_pages(app, exception):
+    """Two fixes to the written pages (all of them: idempotent, so incremental builds are right).
+
+    * The theme loads Font Awesome twice: as CSS with web fonts (inside its own stylesheet) and as a
+      1.5 MB script that swaps every icon for an SVG. The CSS alone draws the same icons; the script
+      was a third of a chapter's first load and of every search. Its template hard-codes the tag.
+    * Static figures load lazily, with their size given, so the page does not jump as they arrive.
+    * The search scripts that the theme's templates write into every head are deferred.
+    """
+    if exception is not None or app.builder.format != "html" or not app.config.optbook_light_pages:
+        return
+    images = Path(app.outdir) / "_images"
+
+    def lazy(match):
+        size = _png_size(images / match.group(3)) if (images / match.group(3)).exists() else None
+        dims = f'width="{size[0]}" height="{size[1]}" ' if size else ""
+        return (f'<img {match.group(1)}{dims}loading="lazy" decoding="async" '
+                f'src="{match.group(2)}_images/{match.group(3)}"')
+
+    for path in Path(app.outdir).rglob("*.html"):
+        if "_static" in path.relative_to(app.outdir).parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = PAGE_IMAGE.sub(lazy, FONTAWESOME_JS.sub("", text))
+        new = SEARCH_SCRIPT.sub(r'<script defer src="\1"></script>', new)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+
+
+MATHJAX_AFTER_FIRST_PAINT = """(function () {
+  function load() {
+    var script = document.createElement("script");
+    script.src = %s;
+    script.async = true;
+    document.head.appendChild(script);
+  }
+  function later() { requestAnimationFrame(function () { setTimeout(load, 0); }); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", later);
+  else later();
+})();"""
+
+
+def mathjax_after_first_paint(app, pagename, templatename, context, doctree):
+    """MathJax (1.2 MB) downloads after the text has been painted, not in competition with the
+    stylesheets that the first paint waits for: on a slow link the words come first, the typeset
+    equations a moment later. Runs after sphinx.ext.mathjax has added its script to the page."""
+    if not app.config.optbook_light_pages or app.builder.format != "html":
+        return
+    scripts = context.get("script_files", [])
+    for index, script in enumerate(scripts):
+        filename = str(getattr(script, "filename", "") or "")
+        if filename and filename in (app.config.mathjax_path, "_static/" + app.config.mathjax_path):
+            del scripts[index]
+            url = json.dumps(context["pathto"](filename, 1))
+            app.builder.add_js_file("", body=MATHJAX_AFTER_FIRST_PAINT % url)
+            break
+
+
+# ---- book-fast after a lib/ edit -----------------------------------------------------------------
+
+IMPORTS_LIB = re.compile(r"^\s*(?:import\s+lib\b|from\s+lib\b)", re.M)
+
+
+def _watched_hash(app):
+    digest = hashlib.sha256()
+    root = Path(app.confdir) / app.config.optbook_watch
+    for path in sorted(root.rglob("*.py")) if root.is_dir() else []:
+        if "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _imports_lib(path):
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return False
+    return any(cell.get("cell_type") == "code" and IMPORTS_LIB.search("".join(cell.get("source", "")))
+               for cell in cells)
+
+
+def _drop_cache_entries(app, paths):
+    cache_path = getattr(getattr(app.env, "mystnb_config", None), "execution_cache_path", "")
+    if not cache_path or not Path(cache_path).exists():
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(cache_path)
+    for path in paths:
+        try:
+            record = cache.match_cache_notebook(nbformat.read(str(path), as_version=4))
+        except (KeyError, ValueError, OSError):
+            continue
+        cache.remove_cache(record.pk)
+
+
+def reexecute_after_lib_edit(app, env, added, changed, removed):
+    """Chapters that import lib are out of date when lib/ changed since the last build."""
+    current = _watched_hash(app)
+    previous = getattr(env, "optbook_lib_hash", None)
+    env.optbook_lib_hash = current
+    if previous is None or previous == current:
+        return []
+    stale = []
+    for docname in sorted(env.found_docs - set(removed)):
+        path = Path(env.doc2path(docname))
+        if path.suffix == ".ipynb" and _imports_lib(path):
+            stale.append((docname, path))
+    _drop_cache_entries(app, [path for _, path in stale])
+    LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-executing "
+                f"the {len(stale)} chapters that import it", color="yellow")
+    return [docname for docname, _ in stale if docname not in added and docname not in changed]
+
+
 def setup(app):
+    app.add_config_value("optbook_watch", "lib", "env")
+    app.add_config_value("optbook_light_pages", True, "html")   # False: the pages as before issue 14 (for make bench)
+    app.connect("env-get-outdated", reexecute_after_lib_edit)
+    app.connect("html-page-context", externalise_frames)
+    app.connect("html-page-context", defer_book_scripts)
+    app.connect("build-finished", finish_pages)
+    app.connect("html-page-context", mathjax_after_first_paint, priority=900)
     app.connect("config-inited", launch_buttons_need_a_repository)
     # Early: html-page-context stops at the first handler that returns a template name.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)

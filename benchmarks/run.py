@@ -7,9 +7,14 @@ Measures, with medians over repeated runs on this machine:
   * the time to execute each chapter and all of them (as nbval does), a clean build, and a cached
     rebuild after a one-line markdown change;
   * sweep throughput: 100,000 (lr, beta) settings x 200 steps of Momentum through the lib's
-    broadcasting, against a Python loop over the same settings (a sample, scaled).
+    broadcasting, against a Python loop over the same settings (a sample, scaled);
+  * page weight for a reader on a slow link: each chapter's first contentful paint and the bytes it
+    downloads before its load event, and the bytes and time of a search for "adam", in headless
+    chromium throttled with CDP (1.6 Mbps down, 150 ms latency, CPU 4x slower), fresh cache.
 
-Writes benchmarks/results.json and benchmarks/results.md. Usage: make bench [ARGS="--skip-build"].
+Writes benchmarks/results.json and benchmarks/results.md. Usage: make bench [ARGS="--skip-build"];
+`ARGS="--only-page"` measures only the page weight of the built site and keeps the other results;
+`--site DIR --label before` measures another built site (for a before/after comparison).
 """
 
 import argparse
@@ -29,7 +34,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TARGETS = {"slider_p50_ms": 50, "slider_p95_ms": 150, "twin_switch_p50_ms": 50, "execute_all_s": 180,
+TARGETS = {"first_paint_s": 3.0, "search_mb": 2.0, "slider_p50_ms": 50, "slider_p95_ms": 150, "twin_switch_p50_ms": 50, "execute_all_s": 180,
            "build_clean_s": 300, "build_cached_s": 30, "sweep_s": 0.5, "sweep_speedup": 100}
 SWEEP_SETTINGS, SWEEP_STEPS = 100_000, 200
 
@@ -214,6 +219,143 @@ def twin_switch_times(max_pages=4, moves=40):
     return results
 
 
+# --- page weight on a slow link ---------------------------------------------------------------
+THROTTLE = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
+            "uploadThroughput": 0.75e6 / 8}
+CPU_SLOWDOWN = 4
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _GzipHandler(_QuietHandler):
+    """Text files gzip-compressed, as static hosts (GitHub Pages, nginx, Netlify) serve them."""
+
+    TEXT = {".html", ".css", ".js", ".json", ".svg", ".txt", ".map"}
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if (path.suffix in self.TEXT and path.is_file()
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            import gzip
+
+            body = gzip.compress(path.read_bytes(), compresslevel=6)
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            super().do_GET()
+
+
+def _serve(site, gzip=False):
+    handler = functools.partial(_GzipHandler if gzip else _QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def _throttled_visit(browser, url, until_js=None, timeout=120_000):
+    """Open url in a fresh context under the throttle: (first contentful paint s, MB received by the
+    load event, or by the end for a search, s to the load event or to the search results)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("http://127.0.0.1", "data:")) else route.abort())
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", THROTTLE)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    received = []
+    cdp.on("Network.loadingFinished", lambda event: received.append(event["encodedDataLength"]))
+    start = time.perf_counter()
+    page.goto(url, wait_until="load", timeout=timeout)
+    if until_js:
+        page.wait_for_function(until_js, timeout=timeout)
+    at_load = sum(received)
+    elapsed = time.perf_counter() - start
+    try:                                   # late requests (fonts, lazily loaded frames) are not waited for long
+        page.wait_for_load_state("networkidle", timeout=20_000)
+    except Exception:
+        pass
+    fcp = page.evaluate("""() => { const e = performance.getEntriesByName('first-contentful-paint')[0];
+                                   return e ? e.startTime / 1000 : null; }""")
+    context.close()
+    return fcp, (sum(received) if until_js else at_load) / 1e6, elapsed
+
+
+SEARCH_DONE = """() => { const s = document.querySelector('#search-results');
+    return s && /found|did not match/i.test(s.innerText); }"""
+
+
+def page_weight(site, gzip=False):
+    """First paint and bytes of every chapter, and a search for "adam", on a throttled link."""
+    from playwright.sync_api import sync_playwright
+
+    site = Path(site)
+    chapters = sorted(p for p in (site / "book").glob("*.html"))
+    httpd = _serve(site, gzip)
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    results = {"gzip": gzip, "date": time.strftime("%Y-%m-%d %H:%M"), "site": os.path.relpath(site, ROOT),
+               "throttle": {"down_mbps": 1.6, "latency_ms": 150, "cpu_slowdown": CPU_SLOWDOWN},
+               "chapters": {}}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            _throttled_visit(browser, f"{origin}/book/intro.html")    # warm-up: the browser's first page pays its start-up
+            for path in chapters:
+                fcp, mb, seconds = _throttled_visit(browser, f"{origin}/book/{path.name}")
+                results["chapters"][path.stem] = {"first_paint_s": round(fcp, 2), "load_mb": round(mb, 2),
+                                                  "loaded_s": round(seconds, 1),
+                                                  "html_mb": round(path.stat().st_size / 1e6, 2)}
+                print(f"  {path.stem}: first paint {fcp:.2f} s, {mb:.2f} MB to load", flush=True)
+            fcp, mb, seconds = _throttled_visit(browser, f"{origin}/search.html?q=adam", SEARCH_DONE)
+            results["search_adam"] = {"mb": round(mb, 2), "results_s": round(seconds, 1)}
+            print(f"  search 'adam': {mb:.2f} MB in {seconds:.1f} s", flush=True)
+            browser.close()
+    finally:
+        httpd.shutdown()
+    worst = max(results["chapters"].values(), key=lambda c: c["first_paint_s"])
+    results["worst_first_paint_s"] = worst["first_paint_s"]
+    results["largest_load_mb"] = max(c["load_mb"] for c in results["chapters"].values())
+    return results
+
+
+def page_report(weights):
+    if not weights:
+        return ""
+    labels = list(weights)
+    dates = ", ".join(f"{k} {weights[k].get('date', '')}" for k in labels)
+    served = ", ".join(f"{k}: {'gzip' if weights[k].get('gzip') else 'uncompressed'}" for k in labels)
+    lines = ["", f"Page weight (measured {dates}), headless chromium throttled to 1.6 Mbps down, 150 ms latency, CPU 4× slower "
+             f"(fresh cache; served {served}; bytes are what crossed the wire):", "",
+             "| measure | " + " | ".join(labels) + " | target |", "|---|" + "---|" * len(labels) + "---|",
+             "| first paint, slowest chapter | " + " | ".join(
+                 f"{weights[k]['worst_first_paint_s']:.2f} s" for k in labels) + " | ≤ 3 s |",
+             "| bytes before load, heaviest chapter | " + " | ".join(
+                 f"{weights[k]['largest_load_mb']:.2f} MB" for k in labels) + " | |",
+             "| search for \"adam\": bytes | " + " | ".join(
+                 f"{weights[k]['search_adam']['mb']:.2f} MB" for k in labels) + " | ≤ 2 MB |",
+             "| search for \"adam\": time to results | " + " | ".join(
+                 f"{weights[k]['search_adam']['results_s']:.1f} s" for k in labels) + " | |",
+             "", "| chapter | " + " | ".join(f"{k}: first paint s / MB" for k in labels) + " |",
+             "|---|" + "---|" * len(labels)]
+    for name in weights[labels[-1]]["chapters"]:
+        cells = []
+        for k in labels:
+            c = weights[k]["chapters"].get(name)
+            cells.append(f"{c['first_paint_s']:.2f} / {c['load_mb']:.2f}" if c else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # --- report -----------------------------------------------------------------------------------
 def report(results):
     lines = ["| measure | result | target |", "|---|---|---|"]
@@ -234,8 +376,14 @@ def report(results):
         lines.append(f"| cached rebuild, one markdown edit | {results['build_cached_s']:.0f} s | ≤ 30 s |")
     lines.append(f"| sweep 100,000 (lr, β) × 200 Momentum steps | {results['sweep_s']:.2f} s | ≤ 0.5 s |")
     lines.append(f"| sweep speed-up over a Python loop | {results['sweep_speedup']:.0f}× | ≥ 100× |")
+    if results.get("page_weight"):
+        last = results["page_weight"][list(results["page_weight"])[-1]]
+        lines.append(f"| first paint of the slowest chapter, 1.6 Mbps / 150 ms / CPU 4× | "
+                     f"{last['worst_first_paint_s']:.2f} s | ≤ 3 s |")
+        lines.append(f"| a search for \"adam\" downloads | {last['search_adam']['mb']:.2f} MB | ≤ 2 MB |")
     table = "\n".join(lines)
-    detail = ["", "| figure | frames | p50 ms | p95 ms |", "|---|---|---|---|"]
+    detail = [page_report(results.get("page_weight")), "",
+              "| figure | frames | p50 ms | p95 ms |", "|---|---|---|---|"]
     detail += [f"| {s['name']} | {s['frames']} | {s['p50_ms']} | {s['p95_ms']} |" for s in sliders]
     detail += ["", "| chapter | execute s |", "|---|---|"]
     detail += [f"| {name} | {sec} |" for name, sec in results["execute_chapters_s"].items()]
@@ -245,8 +393,20 @@ def report(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-build", action="store_true", help="do not time the builds")
+    parser.add_argument("--only-page", action="store_true",
+                        help="measure only the page weight; keep the other results of results.json")
+    parser.add_argument("--site", default=str(ROOT / "_build" / "html"), help="the built site to weigh")
+    parser.add_argument("--label", default="after", help="name of this page-weight measurement")
+    parser.add_argument("--gzip", action="store_true", help="serve text files gzip-compressed")
     args = parser.parse_args()
     os.chdir(ROOT)
+    if args.only_page:
+        results = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+        print(f"page weight of {args.site} ...", flush=True)
+        results.setdefault("page_weight", {})[args.label] = page_weight(args.site, args.gzip)
+        results["targets"] = {**results.get("targets", {}), **TARGETS}
+        write(results)
+        return
     print("sweep throughput ...", flush=True)
     sweep = sweep_throughput()
     print("naive interact baseline ...", flush=True)
@@ -269,7 +429,14 @@ def main():
         results["build_cached_s"] = round(build_cached(), 1)
     print("static twins in chromium ...", flush=True)
     results["twin_switch"] = twin_switch_times()
+    print("page weight on a slow link ...", flush=True)
+    previous = json.loads((ROOT / "benchmarks" / "results.json").read_text()).get("page_weight", {})
+    results["page_weight"] = {**previous, args.label: page_weight(args.site, args.gzip)}
     results["targets"] = TARGETS
+    write(results)
+
+
+def write(results):
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table, detail = report(results)
     (ROOT / "benchmarks" / "results.md").write_text(

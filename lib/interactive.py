@@ -74,6 +74,10 @@ class Slider:
     def text(self, value):
         return value if isinstance(value, str) else self.fmt.format(value)
 
+    def valuetext(self, value):
+        """What a screen reader announces for ``value``: "learning rate lr = 0.1", "bias correction: off"."""
+        return f"{self.label}: {value}" if isinstance(value, str) else f"{self.label} = {self.text(value)}"
+
     @property
     def index(self):
         return self.values.index(self.default)
@@ -225,20 +229,29 @@ class InteractiveFigure:
         controls = "".join(
             f'<label class="optbook-slider"><span class="optbook-name">{html.escape(s.label)}</span>'
             f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" value="{s.index}" '
-            f'aria-label="{html.escape(s.label)}" '
-            f'data-labels="{html.escape(json.dumps([s.text(v) for v in s.values]))}">'
+            f'aria-label="{html.escape(s.label)}" aria-valuetext="{html.escape(s.valuetext(s.default))}" '
+            f'data-labels="{html.escape(json.dumps([s.text(v) for v in s.values]))}" '
+            f'data-valuetexts="{html.escape(json.dumps([s.valuetext(v) for v in s.values]))}">'
             f'<output>{html.escape(s.text(s.default))}</output></label>'
             for s in self.sliders)
         caption = f'<p class="optbook-caption">{html.escape(self.caption)}</p>' if self.caption else ""
+        shown = ", ".join(s.valuetext(s.default) for s in self.sliders)
+        notice = (
+            '<noscript><p class="optbook-noscript" role="note"><strong>JavaScript is off:</strong> '
+            f'this figure shows one setting only ({html.escape(shown)}); its sliders move but '
+            'nothing redraws. Everything else on the page works. To use the figure, turn JavaScript '
+            'on, or run the chapter live: download the notebook (the download button at the top of '
+            'the page) and open it with <code>make lab</code>, or use the page\'s launch buttons '
+            '(Binder, Colab) where they are shown.</p></noscript>')
         return (
-            f'<div class="optbook-interactive">'
+            f'<div class="optbook-interactive" data-default-frame="{self._default_index()}">'
             f'<div class="optbook-stack">'
             f'<img class="optbook-frame" alt="{html.escape(self.alt)}" '
             f'src="data:image/png;base64,{background}">'
             f'<img class="optbook-overlay" alt="" src="data:image/png;base64,{first}">'
             f'</div>'
             f'<div class="optbook-controls">{controls}</div>'
-            f'<p class="optbook-readout" aria-live="polite">{html.escape(readout)}</p>{caption}'
+            f'<p class="optbook-readout" aria-live="polite">{html.escape(readout)}</p>{caption}{notice}'
             f'<script type="application/json" class="optbook-frames">{json.dumps(spec)}</script>'
             f'</div>')
 

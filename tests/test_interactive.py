@@ -113,3 +113,25 @@ def test_measure_latency_times_real_redraws():
     times = measure_latency(figure, moves=5)
     assert times.shape == (5,) and np.all(times > 0)
     assert len(calls) >= 6                # one background draw plus five timed moves
+
+
+def test_sliders_announce_value_and_label_not_their_index():
+    fig, ax = plots.new_figure(width=3, height=2)
+    (line,) = ax.plot([], [], animated=True)
+    figure = interactive(fig, lambda lr, bias_correction: "", lr_slider(1e-3, 1.0, 4, 0.1),
+                         choice_slider("bias_correction", ("on", "off"), "on", "bias correction"),
+                         alt="a line")
+    page = figure.static_html()
+    valuetexts = re.findall(r'aria-valuetext="([^"]*)"', page)
+    assert valuetexts == ["learning rate lr = 0.1", "bias correction: on"]
+    every = [json.loads(m.replace("&quot;", '"')) for m in re.findall(r'data-valuetexts="([^"]*)"', page)]
+    assert every == [["learning rate lr = 0.001", "learning rate lr = 0.01", "learning rate lr = 0.1",
+                      "learning rate lr = 1"], ["bias correction: on", "bias correction: off"]]
+
+
+def test_without_javascript_the_twin_says_what_works_and_how_to_run_it_live():
+    page = make_figure().static_html()
+    notice = re.search(r"<noscript>(.*?)</noscript>", page, re.S).group(1)
+    assert "JavaScript is off" in notice and "height = 0.5, width = 1" in notice
+    assert "make lab" in notice and "launch buttons" in notice
+    assert 'data-default-frame="3"' in page           # (0.5, 1.0) is frame 1 * 2 + 1 in C order

@@ -4,71 +4,12 @@ Serves ``_build/html`` on 127.0.0.1, blocks every other host, and drives Debian'
 Playwright. Saves a screenshot of every page under ``_build/screenshots/``.
 """
 
-import functools
-import http.server
 import re
-import threading
-from pathlib import Path
 
 import pytest
-from conftest import missing
+from conftest import SHOTS, SITE, interactive_pages, load_lazy_images, missing, open_page, pages
 
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
 MAX_PAGE_BYTES = 3 * 1024 * 1024
-
-
-def pages():
-    if not (SITE / "index.html").exists():
-        return []
-    skip = {"genindex.html", "search.html", "py-modindex.html"}
-    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
-                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
-
-
-@pytest.fixture(scope="module")
-def server():
-    if not (SITE / "index.html").exists():
-        missing("no built site: run `make book` first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-class PageLog:
-    def __init__(self, page, origin):
-        self.errors, self.failed, self.foreign = [], [], []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(r.url))
-
-        def route(route):
-            url = route.request.url
-            if url.startswith(origin) or url.startswith("data:"):
-                route.continue_()
-            else:
-                self.foreign.append(url)
-                route.abort()
-
-        page.route("**/*", route)
-
-
-def open_page(browser, server, name, width=1280, height=900, color_scheme="light"):
-    page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=color_scheme)
-    log = PageLog(page, server)
-    page.goto(f"{server}/{name}", wait_until="load")
-    page.wait_for_load_state("networkidle")
-    # MathJax typesets asynchronously; wait until it has finished (pages without math skip this).
-    if page.locator(".math").count():
-        page.wait_for_function("!!(window.MathJax && MathJax.startup && MathJax.startup.promise)",
-                               timeout=20000)
-        page.evaluate("() => MathJax.startup.promise.then(() => true)")
-    return page, log
 
 
 def test_the_site_has_the_chapters():
@@ -87,6 +28,7 @@ def test_page_is_offline_complete_and_rendered(browser, server, name):
         assert not log.foreign, f"{name} asked other hosts: {log.foreign[:5]}"
         assert not log.failed, f"{name} had failed requests: {log.failed[:5]}"
         assert not log.errors, f"{name} logged console errors: {log.errors[:5]}"
+        load_lazy_images(page)
         broken = page.evaluate("""Array.from(document.images)
             .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src.slice(0, 80))""")
         assert not broken, f"{name} has images that did not load: {broken}"
@@ -106,8 +48,7 @@ def test_page_is_offline_complete_and_rendered(browser, server, name):
         page.close()
 
 
-@pytest.mark.parametrize("name", [p for p in pages() if "optbook-interactive" in
-                                  (SITE / p).read_text(encoding="utf-8")])
+@pytest.mark.parametrize("name", interactive_pages())
 def test_every_slider_changes_the_figure(browser, server, name):
     page, log = open_page(browser, server, name)
     try:
@@ -125,9 +66,11 @@ def test_every_slider_changes_the_figure(browser, server, name):
                 start = int(slider.input_value())
                 before = figure.locator("img.optbook-overlay").get_attribute("src")
                 slider.fill(str(top if start != top else 0))
+                wait_for_frame(figure)              # frames arrive when the figure nears the viewport
                 after = figure.locator("img.optbook-overlay").get_attribute("src")
                 assert after != before, f"{name}: figure {i}, slider {j} did not change the image"
                 slider.fill(str(start))
+                wait_for_frame(figure)
                 assert figure.locator("img.optbook-overlay").get_attribute("src") == before
             # the frame shown decodes (a real image, not a broken one)
             assert figure.locator("img.optbook-overlay").evaluate(
@@ -137,11 +80,16 @@ def test_every_slider_changes_the_figure(browser, server, name):
         page.close()
 
 
+def wait_for_frame(figure, timeout=10000):
+    """Until the figure shows a frame (not "loading": its frames file is on its way)."""
+    figure.page.wait_for_function("root => /^[0-9]+$/.test(root.dataset.frame || '')",
+                                  arg=figure.element_handle(), timeout=timeout)
+
+
 def test_phone_width_and_dark_mode(browser, server):
-    interactive_pages = [p for p in pages() if "optbook-interactive" in (SITE / p).read_text()]
-    if not interactive_pages:
+    if not interactive_pages():
         missing("no chapter with an interactive figure has been built")
-    name = interactive_pages[0]
+    name = interactive_pages()[0]
     page, log = open_page(browser, server, name, width=390, height=844)
     try:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
