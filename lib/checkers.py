@@ -78,7 +78,7 @@ class CheckResult:
     __str__ = __repr__
 
     def _repr_html_(self):
-        colour, background = ("#1a7f37", "#e6f4ea") if self.correct else ("#b42318", "#fdecea")
+        colour, background = ("#116329", "#e6f4ea") if self.correct else ("#b42318", "#fdecea")
         return (f'<div class="optbook-check" role="status" style="border-left: 4px solid {colour}; '
                 f'background: {background}; padding: 0.45em 0.8em; margin: 0.3em 0; '
                 f'color: #1f2328; border-radius: 3px;">'
