@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from . import convergence
+
 COLORS = {
     "SGD": "#1f77b4",
     "Momentum": "#d62728",
@@ -122,17 +124,34 @@ def status_text(ax, animated=True, **kwargs):
 def describe(result, tol=1e-6, min_loss=0.0, name=""):
     """One line about a run: "diverged at step 12", "converged in 43 steps", or the final loss.
 
+    "Converged" is :func:`lib.convergence.settled_at`: the loss stays within ``tol`` of the minimum
+    from that step to the end of the run. A run that dips below and leaves again is said to have
+    touched the tolerance, with its first step there.
+
+    >>> from types import SimpleNamespace
+    >>> describe(SimpleNamespace(losses=[5.0, 1e-7, 2.0, 1e-7, 1e-8], diverged_at=None))
+    'converged in 3 steps (loss stays within 1e-06 of the minimum; first below at step 1)'
+    >>> describe(SimpleNamespace(losses=[5.0, 1e-7, 2.0], diverged_at=None))
+    'touched 1e-06 of the minimum at step 1 but did not stay; after 2 steps the loss is 2'
+
     ``result`` has ``losses`` (steps + 1 values) and ``diverged_at`` (a step or None).
     """
     prefix = f"{name}: " if name else ""
     diverged_at = getattr(result, "diverged_at", None)
     if diverged_at is not None and np.ndim(diverged_at) == 0 and int(diverged_at) >= 0:
         return f"{prefix}diverged at step {int(diverged_at)}"
-    gap = np.asarray(result.losses, dtype=float) - min_loss
-    below = np.flatnonzero(gap < tol)
-    if below.size:
-        return f"{prefix}converged in {int(below[0])} steps (loss within {tol:g} of the minimum)"
-    return f"{prefix}after {len(gap) - 1} steps the loss is {gap[-1] + min_loss:.3g}"
+    losses = np.asarray(result.losses, dtype=float)
+    settled = convergence.settled_at(losses, min_loss, tol)        # the book's one definition
+    touched = convergence.first_touch(losses, min_loss, tol)
+    final = f"{losses[-1]:.3g}"
+    if settled is not None:
+        also = f"; first below at step {touched}" if touched < settled else ""
+        return (f"{prefix}converged in {settled} steps (loss stays within {tol:g} of the "
+                f"minimum{also})")
+    if touched is not None:
+        return (f"{prefix}touched {tol:g} of the minimum at step {touched} but did not stay; "
+                f"after {len(losses) - 1} steps the loss is {final}")
+    return f"{prefix}after {len(losses) - 1} steps the loss is {final}"
 
 
 def loss_axes(ax, steps, ylim=(1e-8, 1e2), log=True, ylabel="loss"):
