@@ -68,12 +68,14 @@ class DecayGrid:
         >>> grid.best("AdamW")
         (1.0, 0.0, 1.0)
         """
+        name = _checks.choice("name", name, tuple(self.val_loss))
         loss = self.val_loss[name]
         i, j = np.unravel_index(np.nanargmin(loss), loss.shape)
         return float(self.lrs[i]), float(self.weight_decays[name][j]), float(loss[i, j])
 
     def best_weight_decay(self, name):
         """(L,): for each learning rate, the weight decay with the lowest validation loss."""
+        name = _checks.choice("name", name, tuple(self.val_loss))
         loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
         return self.weight_decays[name][np.argmin(loss, axis=1)]
 
@@ -86,7 +88,8 @@ class DecayGrid:
         >>> grid.tolerated_weight_decay("AdamW").tolist()
         [0.1, 1.0]
         """
-        factor = _checks.hyperparameter("factor", factor, 1.0)
+        name = _checks.choice("name", name, tuple(self.val_loss))
+        factor = _checks.scalar("factor", factor, 1.0)
         loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
         good = loss <= factor * loss.min(axis=1, keepdims=True)
         last = good.shape[1] - 1 - np.argmax(good[:, ::-1], axis=1)
@@ -105,15 +108,25 @@ def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, step
     follow the conventions of the module docstring and apply to the weight matrices only.
     Returns a :class:`DecayGrid`.
     """
-    lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(lrs)), dtype=float)
+    from .model import MLP
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a lib.model.MLP, got {_checks.shown(model)}")
+    if not all(hasattr(data, name) for name in ("X_train", "y_train", "X_val", "y_val")):
+        raise ValueError(f"data must be a lib.data.Split, got {_checks.shown(data)}")
+    lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(_checks.real_array("lrs", lrs))),
+                     dtype=float)
     if lrs.ndim != 1 or not np.all(lrs > 0):
         raise ValueError(f"lrs must be a 1-D list of rates > 0, got {lrs!r}")
     decays = {}
     for name, values in zip(OPTIMIZERS, (l2_weight_decays, decoupled_weight_decays)):
-        values = np.atleast_1d(np.asarray(values, dtype=float))
+        values = np.atleast_1d(_checks.real_array("weight decays", values))
         if values.ndim != 1:
             raise ValueError(f"weight decays must be 1-D lists, got shape {values.shape}")
         decays[name] = _checks.non_negative("weight_decay", values)
+    steps = _checks.count("steps", steps, minimum=1)
+    warmup_steps = _checks.count("warmup_steps", warmup_steps, maximum=steps)
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
+    seed = _checks.seed("seed", seed)
     mask = model.decay_mask()                                         # (P,): 1 on weight matrices
 
     result = DecayGrid(lrs, decays, {}, {}, {}, {}, {})

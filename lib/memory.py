@@ -128,6 +128,8 @@ def precision(name):
     """The :class:`Precision` called ``name`` (a :class:`Precision` passes through)."""
     if isinstance(name, Precision):
         return name
+    if not isinstance(name, str):
+        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {_checks.shown(name)}")
     try:
         return PRECISIONS[name]
     except KeyError:
@@ -143,6 +145,7 @@ def per_parameter(optimizer, precision_name="float32", gradients=True):
     {'weights': 2.0, 'gradients': 2.0, 'master weights': 4.0, 'optimizer state': 8.0}
     """
     p = precision(precision_name)
+    gradients = _checks.boolean("gradients", gradients)
     return {
         "weights": float(p.weights),
         "gradients": float(p.gradients) if gradients else 0.0,
@@ -166,7 +169,7 @@ def training_bytes(n_params, optimizer, precision_name="float32", gradients=True
     >>> training_bytes(1_000, "Momentum")
     {'weights': 4000.0, 'gradients': 4000.0, 'master weights': 0.0, 'optimizer state': 4000.0}
     """
-    n_params = _checks.non_negative("n_params", n_params)
+    n_params = _checks.count("n_params", n_params)
     return {name: n_params * b for name, b in per_parameter(optimizer, precision_name, gradients).items()}
 
 
@@ -190,7 +193,16 @@ def measured_state_bytes(optimizer, n_params, dtype="float32"):
     """
     import numpy as np
 
-    n_params = _checks.count("n_params", n_params, minimum=1)
+    if not isinstance(optimizer, optimizers.Optimizer):
+        raise ValueError(f"optimizer must be an optimizer instance such as Adam(lr=1e-3) (for a "
+                         f"name or a class, use state_copies), got {_checks.shown(optimizer)}")
+    n_params = _checks.count("n_params", n_params, minimum=1, maximum=10**8)
+    if isinstance(dtype, (type, np.dtype)):
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass
+    dtype = _checks.choice("dtype", dtype, ("float32", "float64"))
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError("optimizer must be fresh (it has already taken a step)")
     w = np.zeros(n_params, dtype=dtype)
