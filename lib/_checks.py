@@ -112,10 +112,33 @@ def finite(name, value):
 
 def scalar(name, value, low, high=np.inf, high_open=True, low_open=False):
     """A single real number (not an array) in the interval, as :func:`hyperparameter` checks it."""
-    if np.ndim(value) != 0 and not _refused(value):
+    try:
+        ndim = np.ndim(value)
+    except (TypeError, ValueError, OverflowError):
+        ndim = -1
+    if ndim != 0 and not _refused(value):
         raise ValueError(f"{name} must be a real number in "
                          f"{_interval(low, high, low_open, high_open)}, got {shown(value)}")
     return hyperparameter(name, value, low, high, high_open, low_open)
+
+
+def above(name, value, low_name, low, closed=False):
+    """A finite number > ``low`` (>= with ``closed=True``), the value of the argument ``low_name``."""
+    what = f"a finite real number {'>=' if closed else '>'} {low_name} = {low!r}"
+    array = real_array(name, value, what)
+    if array.ndim != 0:
+        raise ValueError(f"{name} must be {what}, got {shown(value)}")
+    if not (np.isfinite(array) and (array >= low if closed else array > low)):
+        raise ValueError(f"{name} must be {what}, got {float(array)!r}")
+    return float(array)
+
+
+def sequence(name, value, what="a sequence"):
+    """A list, tuple, range or 1-D array (not a string, not a number, not a 0-d array)."""
+    if (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")
+            or (isinstance(value, np.ndarray) and value.ndim == 0)):
+        raise ValueError(f"{name} must be {what}, got {shown(value)}")
+    return value
 
 
 def count(name, value, minimum=0, maximum=MAX_COUNT):

@@ -95,11 +95,11 @@ class _Answer:
 
 def _number(value):
     """``value`` as a float, or None if it is not a single real number."""
-    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_, complex, np.complexfloating)):
         return None
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+        array = _checks.real_array("answer", value)
+    except ValueError:
         return None
     if array.ndim != 0 or not np.isfinite(array):
         return None
@@ -300,11 +300,12 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
     strict = _checks.boolean("strict", strict)
     answer = _Answer("Optimizer-state memory", strict)
     n_params = _checks.scalar("n_params", n_params, 1.0, 1e18, high_open=False)
+    given = dtype
     try:
-        given, dtype = dtype, np.dtype(dtype) if isinstance(dtype, (str, type, np.dtype)) else None
+        dtype = np.dtype(dtype) if isinstance(dtype, (str, type, np.dtype)) else None
     except TypeError:
         dtype = None
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if dtype is None or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {_checks.shown(given)}")
     missing = _missing(answer, [("sgd_state_gb", sgd_state_gb), ("adamw_state_gb", adamw_state_gb)])
     if missing is not None:

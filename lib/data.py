@@ -64,7 +64,10 @@ def train_val_split(X, y, val_fraction=0.2, seed=0):
     X = _checks.real_array("X", X, "an array of examples (real numbers)")
     if _checks._refused(y):
         raise ValueError(f"y must be an array of labels, got {_checks.shown(y)}")
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError):
+        raise ValueError(f"y must be an array of labels, got {_checks.shown(y)}") from None
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(f"X and y must be arrays with one row per example, got shapes {X.shape} "
                          f"and {y.shape}")

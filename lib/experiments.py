@@ -115,14 +115,15 @@ def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, step
         raise ValueError(f"data must be a lib.data.Split, got {_checks.shown(data)}")
     lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(_checks.real_array("lrs", lrs))),
                      dtype=float)
-    if lrs.ndim != 1 or not np.all(lrs > 0):
+    if lrs.ndim != 1 or not lrs.size or not np.all(lrs > 0):
         raise ValueError(f"lrs must be a 1-D list of rates > 0, got {lrs!r}")
     decays = {}
-    for name, values in zip(OPTIMIZERS, (l2_weight_decays, decoupled_weight_decays)):
-        values = np.atleast_1d(_checks.real_array("weight decays", values))
-        if values.ndim != 1:
-            raise ValueError(f"weight decays must be 1-D lists, got shape {values.shape}")
-        decays[name] = _checks.non_negative("weight_decay", values)
+    for name, argument, values in zip(OPTIMIZERS, ("l2_weight_decays", "decoupled_weight_decays"),
+                                      (l2_weight_decays, decoupled_weight_decays)):
+        values = np.atleast_1d(_checks.real_array(argument, values))
+        if values.ndim != 1 or not values.size:
+            raise ValueError(f"{argument} must be a non-empty 1-D list, got shape {values.shape}")
+        decays[name] = _checks.non_negative(argument, values)
     steps = _checks.count("steps", steps, minimum=1)
     warmup_steps = _checks.count("warmup_steps", warmup_steps, maximum=steps)
     batch_size = _checks.count("batch_size", batch_size, minimum=1)

@@ -32,6 +32,8 @@ import html
 import io
 import itertools
 import json
+import math
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -85,7 +87,7 @@ def log_slider(name, low, high, n, default, label="", fmt="{:.2g}"):
     """``n`` log-spaced values from ``low`` to ``high`` (learning rates, eps, weight decay)."""
     _check_name(name)
     low = _checks.scalar("low", low, 0.0, low_open=True)
-    high = _checks.scalar("high", high, low, low_open=True)
+    high = _checks.above("high", high, "low", low)
     n = _checks.count("n", n, minimum=2, maximum=MAX_FRAMES)
     default = _checks.scalar("default", default, 0.0, low_open=True)
     return Slider(name, tuple(float(f"{v:.4g}") for v in np.geomspace(low, high, n)), default,
@@ -96,7 +98,7 @@ def linear_slider(name, low, high, n, default, label="", fmt="{:.3g}", integer=F
     """``n`` evenly spaced values from ``low`` to ``high``."""
     _check_name(name)
     low = _checks.finite("low", low)
-    high = _checks.scalar("high", high, low, low_open=True)
+    high = _checks.above("high", high, "low", low)
     n = _checks.count("n", n, minimum=2, maximum=MAX_FRAMES)
     default = _checks.finite("default", default)
     integer = _checks.boolean("integer", integer)
@@ -108,8 +110,17 @@ def linear_slider(name, low, high, n, default, label="", fmt="{:.3g}", integer=F
 def choice_slider(name, values, default, label="", fmt="{}"):
     """A slider over any listed values (betas such as 0, 0.5, 0.9, 0.99; on/off toggles)."""
     _check_name(name)
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"values must be a sequence of slider positions, got {_checks.shown(values)}")
+    values = tuple(_checks.sequence("values", values, "a sequence of slider positions"))
+    if not values or not all(isinstance(v, (str, numbers.Real)) and not isinstance(v, np.bool_)
+                             for v in values):
+        raise ValueError(f"values must be a non-empty sequence of numbers or labels, got "
+                         f"{_checks.show(values)}")
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+    if not any(type(v) is type(default) and v == default for v in values) and not (
+            numeric and isinstance(default, numbers.Real) and not isinstance(default, bool)
+            and _finite(default)):
+        raise ValueError(f"default must be one of values {_checks.show(values)}, got "
+                         f"{_checks.shown(default)}")
     return Slider(name, tuple(values), default, label, fmt)
 
 
@@ -146,6 +157,13 @@ def steps_slider(low=10, high=200, n=8, default=100, name="steps", label="steps"
 def warmup_slider(values=(0, 10, 25, 50, 100, 200, 400), default=100, name="warmup_steps",
                   label="warmup steps"):
     return choice_slider(name, values, default, label, "{:d}")
+
+
+def _finite(number):
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _check_name(name):

@@ -124,16 +124,14 @@ def state_copies(optimizer):
     return len(optimizer_class(optimizer).state_names)
 
 
-def precision(name):
+def precision(name, argument="name"):
     """The :class:`Precision` called ``name`` (a :class:`Precision` passes through)."""
     if isinstance(name, Precision):
         return name
-    if not isinstance(name, str):
-        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {_checks.shown(name)}")
-    try:
-        return PRECISIONS[name]
-    except KeyError:
-        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {name!r}") from None
+    if not isinstance(name, str) or name not in PRECISIONS:
+        raise ValueError(f"{argument}: the precision must be one of {list(PRECISIONS)}, got "
+                         f"{_checks.shown(name)}")
+    return PRECISIONS[name]
 
 
 def per_parameter(optimizer, precision_name="float32", gradients=True):
@@ -144,7 +142,7 @@ def per_parameter(optimizer, precision_name="float32", gradients=True):
     >>> per_parameter("Adam", "mixed precision (ZeRO)")      # ZeRO's 2 + 2 + (4 + 4 + 4)
     {'weights': 2.0, 'gradients': 2.0, 'master weights': 4.0, 'optimizer state': 8.0}
     """
-    p = precision(precision_name)
+    p = precision(precision_name, "precision_name")
     gradients = _checks.boolean("gradients", gradients)
     return {
         "weights": float(p.weights),

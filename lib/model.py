@@ -64,9 +64,7 @@ class MLP:
     eps: float = 1e-5
 
     def __post_init__(self):
-        if isinstance(self.sizes, (str, bytes)) or not hasattr(self.sizes, "__iter__"):
-            raise ValueError(f"sizes must be a sequence of layer widths such as (64, 64, 128, 10), "
-                             f"got {_checks.shown(self.sizes)}")
+        _checks.sequence("sizes", self.sizes, "a sequence of layer widths such as (64, 64, 128, 10)")
         sizes = tuple(_checks.count("sizes", n, minimum=1, maximum=MAX_WIDTH) for n in self.sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
@@ -152,7 +150,11 @@ class MLP:
         (True, True)
         """
         settings = _checks.count("settings", settings, minimum=1, maximum=10**4)
-        if isinstance(seed, (str, bytes)) or not (np.ndim(seed) == 0 or np.ndim(seed) == 1):
+        try:
+            seed_ndim = np.ndim(seed)
+        except (TypeError, ValueError):
+            seed_ndim = -1
+        if isinstance(seed, (str, bytes)) or seed_ndim not in (0, 1):
             raise ValueError(f"seed must be an int or {settings} ints (one per setting), "
                              f"got {_checks.shown(seed)}")
         seeds = [seed] * settings if np.ndim(seed) == 0 else list(seed)
@@ -190,7 +192,7 @@ class MLP:
 
     def evaluate(self, params, X, y):
         """``(loss, accuracy)``, each ``(S,)``, from one forward pass."""
-        y = self._labels(y, X)
+        y = self._labels(y, self._inputs(X, params))
         logits = self.logits(params, X)
         return _cross_entropy(logits, y)[0], np.mean(np.argmax(logits, axis=-1) == y, axis=-1)
 
@@ -277,11 +279,11 @@ class MLP:
 
     # ---- input checks ---------------------------------------------------------------------------
 
-    def _check_params(self, params):
-        params = _checks.real_array("params", params, "an array of real numbers (float32 or "
+    def _check_params(self, params, name="params"):
+        params = _checks.real_array(name, params, "an array of real numbers (float32 or "
                                     "float64)", keep_float32=True)
         if params.ndim != 2 or params.shape[1] != self.num_params:
-            raise ValueError(f"params must have shape (settings, {self.num_params}) for sizes "
+            raise ValueError(f"{name} must have shape (settings, {self.num_params}) for sizes "
                              f"{self.sizes}, got {params.shape}")
         return params
 
@@ -292,9 +294,13 @@ class MLP:
         return X
 
     def _labels(self, y, X):
-        if _checks._refused(y):
-            raise ValueError(f"y must be {len(X)} integer labels, got {_checks.shown(y)}")
-        y = np.asarray(y)
+        given = y
+        try:
+            y = None if _checks._refused(y) else np.asarray(y)
+        except (TypeError, ValueError):
+            y = None
+        if y is None:
+            raise ValueError(f"y must be {len(X)} integer labels, got {_checks.shown(given)}")
         if y.shape != (len(X),) or y.dtype.kind not in "iu":
             raise ValueError(f"y must be {len(X)} integer labels, got shape {y.shape}, "
                              f"dtype {y.dtype}")
@@ -310,7 +316,7 @@ def _float_dtype(name, dtype):
         kind = np.dtype(dtype) if not isinstance(dtype, (bool, int, float)) and dtype is not None else None
     except TypeError:
         kind = None
-    if kind not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if kind is None or kind not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"{name} must be float32 or float64, got {_checks.shown(dtype)}")
     return kind
 

@@ -84,9 +84,10 @@ def convergence_rate(lr, beta, eigenvalues):
     0.91
     """
     eigenvalues = _checks.real_array("eigenvalues", eigenvalues, "a sequence of eigenvalues")
-    if eigenvalues.ndim != 1 or len(eigenvalues) == 0 or not np.all(np.isfinite(eigenvalues)):
-        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of finite numbers, got "
-                         f"{_checks.show(eigenvalues)}")
+    if (eigenvalues.ndim != 1 or len(eigenvalues) == 0
+            or not np.all(np.abs(eigenvalues) <= MAX_VALUE)):
+        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of numbers in "
+                         f"[-{MAX_VALUE:g}, {MAX_VALUE:g}], got {_checks.show(eigenvalues)}")
     return np.max([spectral_radius(lr, beta, lam) for lam in eigenvalues], axis=0)
 
 
@@ -132,7 +133,7 @@ def kappa_for_optimal_beta(beta):
     >>> round(kappa_for_optimal_beta(0.9))
     1442
     """
-    beta = _checks.probability("beta", beta)
+    beta = _checks.scalar("beta", beta, 0.0, 1.0)
     return float(((1 + np.sqrt(beta)) / (1 - np.sqrt(beta)))**2)
 
 
@@ -172,8 +173,8 @@ def measured_rate(trajectory, minimum=(0.0, 0.0), window=20):
     steps = trajectory.shape[0] - 1
     mid = steps // 2
     if mid < window:
-        raise ValueError(f"the run needs at least {2 * window} steps for window={window}, "
-                         f"got {steps}")
+        raise ValueError(f"trajectory must have at least {2 * window} steps (rows - 1) for "
+                         f"window={window}, got {steps}")
     with np.errstate(all="ignore"):
         error = np.linalg.norm(trajectory - minimum, axis=-1)
         late = np.max(error[steps - window + 1:], axis=0)
@@ -197,8 +198,9 @@ def _broadcast(lr, beta, lam):
 
 
 def _eigen_range(lambda_min, lambda_max):
-    lambda_min = _checks.positive("lambda_min", lambda_min)
-    lambda_max = _checks.positive("lambda_max", lambda_max)
-    if lambda_max < lambda_min:
-        raise ValueError(f"lambda_max must be >= lambda_min, got {lambda_max} < {lambda_min}")
+    lambda_min = _checks.scalar("lambda_min", lambda_min, 0.0, MAX_VALUE, low_open=True,
+                                high_open=False)
+    lambda_max = _checks.above("lambda_max", lambda_max, "lambda_min", lambda_min, closed=True)
+    if lambda_max > MAX_VALUE:
+        raise ValueError(f"lambda_max must be at most {MAX_VALUE:g}, got {lambda_max!r}")
     return lambda_min, lambda_max

@@ -148,7 +148,7 @@ class Optimizer:
                                  f"{held.shape}, got {given}; create a new optimizer to start fresh")
             if held.dtype != w.dtype:
                 raise ValueError(f"{type(self).__name__} holds state for {held.dtype} weights, got "
-                                 f"{w.dtype} weights; create a new optimizer to start fresh")
+                                 f"w of dtype {w.dtype}; create a new optimizer to start fresh")
 
     def _use_dtype(self, dtype):
         """Swap array hyperparameters for copies in ``dtype`` (cached); return the originals."""

@@ -174,9 +174,9 @@ def html_table(header, rows, caption=""):
     """
     from IPython.display import HTML
 
-    for argument, value in (("header", header), ("rows", rows)):
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-            raise ValueError(f"{argument} must be a sequence, got {_checks.shown(value)}")
+    _checks.sequence("header", header, "a sequence of column titles")
+    for row in _checks.sequence("rows", rows, "a sequence of rows (each a sequence of cells)"):
+        _checks.sequence("rows", row, "a sequence of rows (each a sequence of cells)")
     if not isinstance(caption, str):
         raise ValueError(f"caption must be a string, got {_checks.shown(caption)}")
     head = "".join(f"<th>{h}</th>" for h in header)

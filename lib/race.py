@@ -84,7 +84,7 @@ def settled_at(losses, min_loss, tol):
     3
     """
     losses = _checks.real_array("losses", losses, "losses, an array (steps + 1, ...)")
-    if losses.ndim == 0:
+    if losses.ndim == 0 or len(losses) == 0:
         raise ValueError(f"losses must be an array (steps + 1, ...), got {_checks.show(losses)}")
     min_loss = _checks.real_array("min_loss", min_loss, "a real number (-inf allowed)")
     if min_loss.ndim != 0 or np.isnan(min_loss) or min_loss == np.inf:
@@ -174,6 +174,7 @@ class Sweep:
 
     def index_of(self, lr):
         """The grid index of ``lr`` (which must be on the grid, up to rounding)."""
+        lr = _checks.scalar("lr", lr, 0.0)
         matches = np.flatnonzero(np.isclose(self.lrs, lr, rtol=1e-9))
         if not matches.size:
             raise ValueError(f"lr {lr!r} is not on this sweep's grid [{self.lrs[0]:.3g}, {self.lrs[-1]:.3g}]")
@@ -215,8 +216,6 @@ def sweep(problem, name, lrs, steps, tol, batch_size=None, seed=0, bound=None, *
 
 def sweep_all(problem, lrs, steps, tol, batch_size=None, seed=0, names=NAMES):
     """:func:`sweep` for each optimizer in ``names``: a dict name -> :class:`Sweep`."""
-    if isinstance(names, str) or not hasattr(names, "__iter__"):
-        raise ValueError(f"names must be a sequence of optimizer names from {list(NAMES)}, got "
-                         f"{_checks.shown(names)}")
+    _checks.sequence("names", names, f"a sequence of optimizer names from {list(NAMES)}")
     names = [_checks.choice("names", name, NAMES) for name in names]
     return {name: sweep(problem, name, lrs, steps, tol, batch_size, seed) for name in names}

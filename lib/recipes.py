@@ -103,10 +103,10 @@ def steps_for_tokens(tokens, tokens_per_step):
     tokens = _checks.scalar("tokens", tokens, 0.0, 1e30, high_open=False)
     tokens_per_step = _checks.scalar("tokens_per_step", tokens_per_step, 0.0, 1e30, low_open=True,
                                      high_open=False)
-    steps = round(tokens / tokens_per_step)
-    if steps > _checks.MAX_COUNT:
+    steps = tokens / tokens_per_step
+    if not steps <= _checks.MAX_COUNT:
         raise ValueError(f"tokens / tokens_per_step must be at most 2**53 steps, got {steps:.3g}")
-    return int(steps)
+    return int(round(steps))
 
 
 LLAMA2_TOKENS = 2.0e12

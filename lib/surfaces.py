@@ -26,8 +26,13 @@ The problems, each with the lesson it is for:
 
 :func:`run` returns a :class:`RunResult`; a run that blows up stops cleanly (NaN from the step it
 left the bound on, no numpy warnings) and says where (``diverged_at``).
+
+Every ``loss``, ``grad`` and ``hessian`` raises no numpy warning: far from the minimum (|w| beyond
+about 1e75) they overflow to inf (or NaN) silently, and :func:`run` reports that as divergence.
+Arguments are checked up front; curvatures are at most :data:`MAX_CURVATURE`.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +50,15 @@ MAX_ROSENBROCK_A = 1e3
 """Rosenbrock's minimum is (a, a²): |a| up to 1e3 keeps a² and the losses around it finite."""
 
 
+def _quiet(method):
+    """``method`` computed without numpy warnings: far out, a loss overflows to inf silently."""
+    @functools.wraps(method)
+    def quiet(self, w, *args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return method(self, w, *args, **kwargs)
+    return quiet
+
+
 class Surface:
     """What every problem shares: its name, minima, plotting window, start point and levels.
 
@@ -58,6 +72,12 @@ class Surface:
         start: a default starting point, array (2,).
         levels: increasing loss values for ``plt.contour`` (log-spaced above ``min_loss``).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("loss", "grad", "hessian", "data_loss"):
+            if name in vars(cls):
+                setattr(cls, name, _quiet(vars(cls)[name]))
 
     def __init__(self, name, minima, xlim, ylim, start, levels=None):
         if not isinstance(name, str):
@@ -143,7 +163,8 @@ class Quadratic(Surface):
         if np.max(np.abs(self.minimum)) > MAX_COORDINATE:
             raise ValueError(f"minimum must have coordinates of at most {MAX_COORDINATE:g} in size, "
                              f"got {_checks.show(self.minimum.tolist())}")
-        self._offset = _checks.finite("min_loss", min_loss)
+        self._offset = _checks.scalar("min_loss", min_loss, -MAX_COORDINATE, MAX_COORDINATE,
+                                      high_open=False)
         super().__init__(name, [self.minimum], xlim, ylim, start, levels)
 
     def loss(self, w):
@@ -310,6 +331,9 @@ class Saddle(Surface):
 
     def __init__(self, quartic=0.25):
         self.quartic = _checks.scalar("quartic", quartic, 0.0, MAX_CURVATURE, high_open=False)
+        if 0 < self.quartic < 1e-6:
+            raise ValueError(f"quartic must be 0 or in [1e-06, {MAX_CURVATURE:g}] (its minima are at "
+                             f"y = ±1/sqrt(2*quartic)), got {self.quartic!r}")
         c = self.quartic
         minima = [[0.0, np.sqrt(1 / (2 * c))], [0.0, -np.sqrt(1 / (2 * c))]] if c > 0 else []
         name = "saddle x² − y²" + (f" + {c:g} y⁴" if c > 0 else "")
@@ -435,7 +459,7 @@ class NoisyRegression(Quadratic):
         if np.max(np.abs(self.w_true)) > MAX_COORDINATE:
             raise ValueError(f"w_true must have coordinates of at most {MAX_COORDINATE:g} in size, "
                              f"got {_checks.show(self.w_true.tolist())}")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(self.seed)
         z = rng.standard_normal((n_samples, 2))
         x1 = z[:, 0]
         x2 = correlation * z[:, 0] + np.sqrt(1 - correlation**2) * z[:, 1]  # corr(x1, x2) = correlation

@@ -115,7 +115,7 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     """
     started = time.perf_counter()
     _check_model(model)
-    params = np.array(model._check_params(params0), dtype=float, copy=True)
+    params = np.array(model._check_params(params0, "params0"), dtype=float, copy=True)
     _check_optimizer(optimizer)
     _check_data(data)
     steps = _checks.count("steps", steps, minimum=1)
@@ -272,7 +272,7 @@ def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0, steps=200, bat
     lr_min = _checks.scalar("lr_min", lr_min, 0.0)
     if lr_min == 0.0:
         raise ValueError("lr_min must be > 0 (the rates are spaced on a log scale), got 0.0")
-    lr_max = _checks.scalar("lr_max", lr_max, lr_min)
+    lr_max = _checks.above("lr_max", lr_max, "lr_min", lr_min, closed=True)
     steps = _checks.count("steps", steps, minimum=2, maximum=10**6)
     stop_factor = _checks.scalar("stop_factor", stop_factor, 1.0)
     beta = _checks.scalar("beta", beta, 0.0, 1.0)
@@ -369,9 +369,9 @@ def _curve(lrs, losses):
     if lrs.ndim != 1 or lrs.shape != losses.shape or len(lrs) < 2:
         raise ValueError(f"lrs and losses must be 1-D of the same length >= 2, got shapes "
                          f"{lrs.shape} and {losses.shape}")
-    if not np.all(np.isfinite(lrs) & (lrs > 0)):
-        raise ValueError(f"lrs must be finite and > 0 (they are compared on a log scale), got "
-                         f"{_checks.show(lrs)}")
+    if not np.all(np.isfinite(lrs) & (lrs > 0)) or not np.all(np.diff(lrs) > 0):
+        raise ValueError(f"lrs must be finite, > 0 and increasing (they are compared on a log "
+                         f"scale), got {_checks.show(lrs)}")
     return lrs, losses
 
 
