@@ -100,6 +100,11 @@ def probability(name, value):
     return hyperparameter(name, value, 0.0, 1.0)
 
 
+def rate(name, value):
+    """A single learning rate: a real number >= 0 (not an array)."""
+    return scalar(name, value, 0.0)
+
+
 def finite(name, value):
     """Any finite real number (a scalar), as a Python float."""
     array = real_array(name, value, "a finite real number")
@@ -124,7 +129,7 @@ def scalar(name, value, low, high=np.inf, high_open=True, low_open=False):
 
 def above(name, value, low_name, low, closed=False):
     """A finite number > ``low`` (>= with ``closed=True``), the value of the argument ``low_name``."""
-    what = f"a finite real number {'>=' if closed else '>'} {low_name} = {low!r}"
+    what = f"{'>=' if closed else '>'} {low_name} = {low!r} (a finite real number)"
     array = real_array(name, value, what)
     if array.ndim != 0:
         raise ValueError(f"{name} must be {what}, got {shown(value)}")

@@ -123,7 +123,7 @@ def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, step
         values = np.atleast_1d(_checks.real_array(argument, values))
         if values.ndim != 1 or not values.size:
             raise ValueError(f"{argument} must be a non-empty 1-D list, got shape {values.shape}")
-        decays[name] = _checks.non_negative(argument, values)
+        decays[name] = _checks.non_negative(f"{argument}: each weight_decay", values)
     steps = _checks.count("steps", steps, minimum=1)
     warmup_steps = _checks.count("warmup_steps", warmup_steps, maximum=steps)
     batch_size = _checks.count("batch_size", batch_size, minimum=1)

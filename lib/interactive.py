@@ -119,8 +119,8 @@ def choice_slider(name, values, default, label="", fmt="{}"):
     if not any(type(v) is type(default) and v == default for v in values) and not (
             numeric and isinstance(default, numbers.Real) and not isinstance(default, bool)
             and _finite(default)):
-        raise ValueError(f"default must be one of values {_checks.show(values)}, got "
-                         f"{_checks.shown(default)}")
+        raise ValueError(f"default must be one of values {_checks.show(values)}: "
+                         f"{_checks.shown(default)} is not one of them")
     return Slider(name, tuple(values), default, label, fmt)
 
 

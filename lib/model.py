@@ -192,6 +192,7 @@ class MLP:
 
     def evaluate(self, params, X, y):
         """``(loss, accuracy)``, each ``(S,)``, from one forward pass."""
+        params = self._check_params(params)
         y = self._labels(y, self._inputs(X, params))
         logits = self.logits(params, X)
         return _cross_entropy(logits, y)[0], np.mean(np.argmax(logits, axis=-1) == y, axis=-1)

@@ -77,6 +77,7 @@ class Optimizer:
 
     def lr_at(self, k):
         """The learning rate used by the ``k``-th call of ``step`` (k = 0, 1, 2, ...)."""
+        k = _checks.count("k", k)
         if callable(self.lr):
             return _checks.non_negative(f"lr (the schedule's value at step {k})", self.lr(k))
         return self.lr

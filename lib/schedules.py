@@ -7,6 +7,11 @@ returns a float or an array of the same shape::
     steps = np.arange(100_001)
     plt.plot(steps, s(steps))          # calling s never changes it
 
+Every schedule is a :class:`Schedule`: it prints as the call that made it and it pickles, so an
+optimizer that holds one can be saved or sent to another process. Its rates are single numbers and
+its steps whole numbers (``True``, ``"5"`` and ``2.5`` are refused, with the argument's name); the
+step it is called with may be any real number >= 0 or an array of them.
+
 A schedule can be passed as ``lr`` to any optimizer in :mod:`lib.optimizers`; the optimizer's
 ``k``-th step (k = 0, 1, 2, ...) uses ``s(k)``.
 
@@ -84,7 +89,7 @@ def _progress(t, start, end):
 
 
 def _check_min(min_name, min_lr, peak_name, peak_lr):
-    min_lr = _checks.scalar(min_name, min_lr, 0.0)
+    min_lr = _checks.rate(min_name, min_lr)
     if min_lr > peak_lr:
         raise ValueError(f"{min_name} must be in [0, {peak_name}] = [0, {peak_lr!r}], got {min_lr!r}")
     return min_lr
@@ -105,7 +110,7 @@ def constant(lr):
     >>> constant(0.1)(5)
     0.1
     """
-    lr = _checks.scalar("lr", lr, 0.0)
+    lr = _checks.rate("lr", lr)
 
     def schedule(step):
         t = _steps(step)
@@ -122,7 +127,7 @@ def step_decay(lr, step_size, gamma):
     >>> step_decay(0.1, step_size=10, gamma=0.5)([0, 9, 10, 25])
     array([0.1  , 0.1  , 0.05 , 0.025])
     """
-    lr = _checks.scalar("lr", lr, 0.0)
+    lr = _checks.rate("lr", lr)
     step_size = _checks.count("step_size", step_size, minimum=1)
     gamma = _checks.scalar("gamma", gamma, 0.0, 1.0, high_open=False)
 
@@ -140,7 +145,7 @@ def linear_warmup(peak_lr, warmup_steps):
     >>> linear_warmup(1e-3, warmup_steps=100)([0, 50, 100, 1000])
     array([0.    , 0.0005, 0.001 , 0.001 ])
     """
-    peak_lr = _checks.scalar("peak_lr", peak_lr, 0.0)
+    peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps = _checks.count("warmup_steps", warmup_steps)
 
     def schedule(step):
@@ -161,7 +166,7 @@ def cosine_annealing(lr_max, total_steps, lr_min=0.0):
     >>> cosine_annealing(1.0, total_steps=100, lr_min=0.0)([0, 50, 100, 200])
     array([1. , 0.5, 0. , 0. ])
     """
-    lr_max = _checks.scalar("lr_max", lr_max, 0.0)
+    lr_max = _checks.rate("lr_max", lr_max)
     total_steps = _checks.count("total_steps", total_steps, minimum=1)
     lr_min = _check_min("lr_min", lr_min, "lr_max", lr_max)
 
@@ -182,7 +187,7 @@ def warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr=0.0):
     >>> [f"{s(k):.3g}" for k in (0, 1_000, 2_000, 50_000, 100_000)]
     ['0', '0.0001', '0.0002', '0.000113', '2e-05']
     """
-    peak_lr = _checks.scalar("peak_lr", peak_lr, 0.0)
+    peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
     min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
 
@@ -203,7 +208,7 @@ def warmup_linear(peak_lr, warmup_steps, total_steps, min_lr=0.0):
     >>> warmup_linear(1e-4, warmup_steps=10, total_steps=110)([0, 5, 10, 60, 110])
     array([0.e+00, 5.e-05, 1.e-04, 5.e-05, 0.e+00])
     """
-    peak_lr = _checks.scalar("peak_lr", peak_lr, 0.0)
+    peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
     min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
 

@@ -115,7 +115,7 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     """
     started = time.perf_counter()
     _check_model(model)
-    params = np.array(model._check_params(params0, "params0"), dtype=float, copy=True)
+    params = np.array(model._check_params(params0, "params0: params"), dtype=float, copy=True)
     _check_optimizer(optimizer)
     _check_data(data)
     steps = _checks.count("steps", steps, minimum=1)

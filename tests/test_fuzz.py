@@ -70,7 +70,9 @@ def _all_finite(result, depth=0):
     """True if every number inside ``result`` (arrays, tuples, dicts, dataclass fields) is finite."""
     if depth > 4 or result is None or isinstance(result, (str, bytes, bool)):
         return True
-    if isinstance(result, (int, float, np.number)):
+    if isinstance(result, (int, np.integer)):
+        return True
+    if isinstance(result, (float, np.number)):
         return bool(np.isfinite(result))
     if isinstance(result, np.ndarray):
         return result.dtype.kind not in "fc" or bool(np.all(np.isfinite(result)))
@@ -96,6 +98,7 @@ class Case:
     nan_ok: bool = False
     slow: bool = False
     allowed: tuple = ()
+    answers: tuple = ()          # arguments a learner fills in: a checker answers "not a number"
     skip_args: tuple = field(default_factory=tuple)
 
 
@@ -480,16 +483,19 @@ CASES.update({
     # checkers
     "checkers.check_momentum_gains": Case(lambda: _mod("checkers").check_momentum_gains,
                                           lambda: {"steady_gain": 10.0, "alternating_gain": 0.5,
-                                                   "beta": 0.9, "strict": False}, is_(object), allowed=(AssertionError,)),
+                                                   "beta": 0.9, "strict": False}, is_(object), allowed=(AssertionError,),
+                                          answers=("steady_gain", "alternating_gain")),
     "checkers.check_bias_correction": Case(lambda: _mod("checkers").check_bias_correction,
                                            lambda: {"step": 10, "m_hat_factor": 1.5,
                                                     "v_hat_factor": 100.0, "beta1": 0.9,
                                                     "beta2": 0.999, "strict": False},
-                                           is_(object), allowed=(AssertionError,)),
+                                           is_(object), allowed=(AssertionError,),
+                                           answers=("m_hat_factor", "v_hat_factor")),
     "checkers.check_memory": Case(lambda: _mod("checkers").check_memory,
                                   lambda: {"sgd_state_gb": 0.0, "adamw_state_gb": 56.0,
                                            "n_params": 7e9, "dtype": "float32", "strict": False},
-                                  is_(object), allowed=(AssertionError,)),
+                                  is_(object), allowed=(AssertionError,),
+                                  answers=("sgd_state_gb", "adamw_state_gb")),
     "checkers.check_schedule": Case(lambda: _mod("checkers").check_schedule,
                                     lambda: {"values_at_steps": [0.0, 1e-4, 2e-4, 1e-4, 2e-5],
                                              "peak_lr": 2e-4, "min_lr": 2e-5, "warmup_steps": 2000,
@@ -632,9 +638,29 @@ def _names(message, argument):
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(argument)}(?![A-Za-z0-9_])", message) is not None
 
 
+NOT_NUMBERS = (bool, np.bool_, str, bytes, complex, np.complexfloating)
+
+
+def _must_refuse(case, argument, value, valid):
+    """True if ``value`` is not a number but ``argument`` takes one (its valid value is a real
+    number): then a success is a silent wrong number (``lr=True`` taken as 1.0, ``"5"`` as 5)."""
+    if argument in case.answers or isinstance(valid, (bool, np.bool_)):
+        return False
+    if not isinstance(valid, (int, float, np.integer, np.floating)):
+        return False
+    if value is None:
+        try:
+            default = inspect.signature(case.target()).parameters[argument].default
+        except (KeyError, TypeError, ValueError):
+            return True
+        return default is not None
+    return isinstance(value, NOT_NUMBERS)
+
+
 def attempt(case, argument, value):
     """Call ``case`` with ``argument`` replaced by ``value``: (outcome, detail)."""
     kwargs = case.kwargs()
+    valid = kwargs.get(argument)
     if argument is not None:
         kwargs[argument] = value
     with warnings.catch_warnings():
@@ -661,7 +687,13 @@ def attempt(case, argument, value):
         return FAILED, f"result check raised {type(error).__name__}: {error} (result {result!r:.80})"
     if not ok:
         return FAILED, f"unexpected result {result!r:.120}"
-    if not case.nan_ok and _moderate(value) and not _all_finite(result):
+    if argument is not None and _must_refuse(case, argument, value, valid):
+        return FAILED, f"accepted {value!r:.40} ({type(value).__name__}) as a number"
+    try:
+        finite = case.nan_ok or not _moderate(value) or _all_finite(result)
+    except Exception as error:                         # noqa: BLE001
+        return FAILED, f"result is not numbers where numbers belong ({type(error).__name__})"
+    if not finite:
         return FAILED, f"non-finite result from finite input: {result!r:.120}"
     return PASSED, ""
 
@@ -759,7 +791,37 @@ def count(verbose=False):
     return tried, failed, by_case
 
 
+class _Timeout(Exception):
+    """A call that ran longer than the counting script allows (an unchecked huge count)."""
+
+
+def _guarded():
+    """For counting an unchecked lib: at most 4 GB of address space and 10 s per call, as failures."""
+    import resource
+    import signal
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+    def alarm(signum, frame):
+        raise _Timeout("the call ran for more than 10 s")
+
+    signal.signal(signal.SIGALRM, alarm)
+    original = attempt
+
+    def timed(case, argument, value):
+        signal.alarm(10)
+        try:
+            return original(case, argument, value)
+        except _Timeout as error:
+            return FAILED, str(error)
+        finally:
+            signal.alarm(0)
+
+    return timed
+
+
 if __name__ == "__main__":
+    attempt = _guarded()
     started = time.perf_counter()
     tried, failed, by_case = count(verbose="-v" in sys.argv)
     print(f"lib from {lib.__file__}")
