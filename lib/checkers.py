@@ -136,11 +136,11 @@ class _Answer:
 
 def _number(value):
     """``value`` as a float, or None if it is not a single real number."""
-    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_, complex, np.complexfloating)):
         return None
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+        array = _checks.real_array("answer", value)
+    except ValueError:
         return None
     if array.ndim != 0 or not np.isfinite(array):
         return None
@@ -208,8 +208,10 @@ def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=Fals
     the update ``v = beta*v + g`` of :class:`lib.optimizers.Momentum`.
     """
     __tracebackhide__ = True
+    strict = _checks.boolean("strict", strict)
+    graded = _checks.boolean("graded", graded)
     answer = _Answer("Momentum's gains", strict, graded)
-    beta = _checks.hyperparameter("beta", beta, 0.0, 0.99, high_open=False)
+    beta = _checks.scalar("beta", beta, 0.0, 0.99, high_open=False)
     missing = _missing(answer, [("steady_gain", steady_gain), ("alternating_gain", alternating_gain)])
     if missing is not None:
         return missing
@@ -281,12 +283,18 @@ def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=
     first step), for Adam with ``beta1``, ``beta2`` (default 0.9 and 0.999, as in the note).
     """
     __tracebackhide__ = True
-    answer = _Answer(f"Bias correction at step {step}", strict, graded)
+    strict = _checks.boolean("strict", strict)
+    graded = _checks.boolean("graded", graded)
     step = _checks.count("step", step, minimum=1)
     if step > 100_000:
         raise ValueError(f"step must be in [1, 100000], got {step}")
-    beta1 = _checks.probability("beta1", beta1)
-    beta2 = _checks.probability("beta2", beta2)
+    answer = _Answer(f"Bias correction at step {step}", strict, graded)
+    beta1 = _checks.scalar("beta1", beta1, 0.0, 1.0, low_open=True)
+    beta2 = _checks.scalar("beta2", beta2, 0.0, 1.0, low_open=True)
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):      # the hints divide by beta**step
+        if beta ** step < 1e-300:
+            raise ValueError(f"{name} must be large enough that {name}**step stays above 1e-300 "
+                             f"(step = {step}), got {beta!r}")
     missing = _missing(answer, [("m_hat_factor", m_hat_factor), ("v_hat_factor", v_hat_factor)])
     if missing is not None:
         return missing
@@ -361,9 +369,17 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
     plain SGD, the two moments m and v for AdamW. Weights are ``dtype`` (float32 in the note).
     """
     __tracebackhide__ = True
+    strict = _checks.boolean("strict", strict)
+    graded = _checks.boolean("graded", graded)
     answer = _Answer("Optimizer-state memory", strict, graded)
-    n_params = _checks.hyperparameter("n_params", n_params, 1.0)
-    dtype = np.dtype(dtype)
+    n_params = _checks.scalar("n_params", n_params, 1.0, 1e18, high_open=False)
+    given = dtype
+    try:
+        dtype = np.dtype(dtype) if isinstance(dtype, (str, type, np.dtype)) else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {_checks.shown(given)}")
     missing = _missing(answer, [("sgd_state_gb", sgd_state_gb), ("adamw_state_gb", adamw_state_gb)])
     if missing is not None:
         return missing
@@ -432,6 +448,8 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     ``total_steps``, its step t counted from the end of warmup.
     """
     __tracebackhide__ = True
+    strict = _checks.boolean("strict", strict)
+    graded = _checks.boolean("graded", graded)
     answer = _Answer("Warmup + cosine schedule", strict, graded)
     schedule = warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr)
     if values_at_steps is None or values_at_steps is Ellipsis:

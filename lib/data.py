@@ -61,10 +61,20 @@ def train_val_split(X, y, val_fraction=0.2, seed=0):
     >>> sorted(split.y_train.tolist() + split.y_val.tolist()) == list(range(10))
     True
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X = _checks.real_array("X", X, "an array of examples (real numbers)")
+    if _checks._refused(y):
+        raise ValueError(f"y must be an array of labels, got {_checks.shown(y)}")
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError):
+        raise ValueError(f"y must be an array of labels, got {_checks.shown(y)}") from None
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"X and y must be arrays with one row per example, got shapes {X.shape} "
+                         f"and {y.shape}")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-    val_fraction = _checks.hyperparameter("val_fraction", val_fraction, 0.0, 1.0)
+    val_fraction = _checks.scalar("val_fraction", val_fraction, 0.0, 1.0)
+    seed = _checks.seed("seed", seed)
     n_val = int(round(val_fraction * len(X)))
     order = np.random.default_rng(seed).permutation(len(X))
     val, train = order[:n_val], order[n_val:]

@@ -75,32 +75,32 @@ class DisagreeingBatches:
     """
 
     def __init__(self, scales=(1.0, 100.0), start=(1.0, 1.0)):
-        self.scales = np.array(scales, dtype=float)
-        if self.scales.shape != (2,):
-            raise ValueError(f"scales must be two numbers, one per weight, got {scales!r}")
-        _checks.non_negative("scales", self.scales)
-        self.start = np.array(start, dtype=float)
-        if self.start.shape != (2,):
-            raise ValueError(f"start must be a point (w1, w2), got {start!r}")
+        self.scales = _checks.point("scales", scales, what="two numbers, one per weight (finite)")
+        _checks.hyperparameter("scales", self.scales, 0.0, 1e150)
+        self.start = _checks.point("start", start, what="a point (w1, w2) of finite numbers")
         self.min_loss = 0.0
         self.name = f"disagreeing minibatches (gradient scales {self.scales[0]:g} and {self.scales[1]:g})"
 
     def batch_loss(self, w, batch):
         """The loss of minibatch ``batch`` (0 for A, 1 for B): ``±scales · w``."""
         sign = _sign(batch)
-        return sign * np.asarray(w, dtype=float) @ self.scales
+        w = _checks.real_array("w", w, "weights, real numbers of shape (..., 2)")
+        if w.ndim == 0 or w.shape[-1] != 2:
+            raise ValueError(f"w must have shape (..., 2), got shape {w.shape}")
+        return sign * w @ self.scales
 
     def batch_grad(self, w, batch):
         """The gradient of minibatch ``batch`` (0 for A, 1 for B): ``±scales``, whatever ``w`` is."""
-        return np.broadcast_to(_sign(batch) * self.scales, np.shape(w)).copy()
+        sign = _sign(batch)
+        return np.broadcast_to(sign * self.scales, _shape(w)).copy()
 
     def loss(self, w):
         """The full loss, the mean of the two batch losses: zero everywhere."""
-        return np.zeros(np.shape(w)[:-1])
+        return np.zeros(_shape(w)[:-1])
 
     def grad(self, w):
         """The full gradient: zero everywhere (the two batches cancel)."""
-        return np.zeros(np.shape(w))
+        return np.zeros(_shape(w))
 
     def gradients(self, kind="alternating", rng=None):
         """A fresh gradient function ``w -> g`` for :func:`lib.surfaces.run`, one minibatch per call.
@@ -109,6 +109,7 @@ class DisagreeingBatches:
         ``"gaussian"``: ``scales * z`` with ``z ~ N(0, 1)`` drawn from ``rng`` (a numpy Generator),
         one draw per weight per setting: the loss of a batch with a random slope.
         """
+        kind = _checks.choice("kind", kind, ("alternating", "gaussian"))
         if kind == "alternating":
             batches = itertools.count()
             return lambda w: self.batch_grad(w, next(batches) % 2)
@@ -119,8 +120,16 @@ class DisagreeingBatches:
         raise ValueError(f"kind must be 'alternating' or 'gaussian', got {kind!r}")
 
 
+def _shape(w):
+    w = _checks.real_array("w", w, "weights, real numbers of shape (..., 2)")
+    if w.ndim == 0 or w.shape[-1] != 2:
+        raise ValueError(f"w must have shape (..., 2), got shape {w.shape}")
+    return w.shape
+
+
 def _sign(batch):
-    if batch not in (0, 1):
+    if isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer)) \
+            or batch not in (0, 1):
         raise ValueError(f"batch must be 0 (A) or 1 (B), got {batch!r}")
     return 1.0 - 2.0 * batch
 
@@ -147,7 +156,11 @@ def decay_rate(trajectory, lr, skip=100):
     >>> np.round(decay_rate(w, lr=0.01), 6)
     array([2. , 0.5])
     """
-    trajectory = np.asarray(trajectory, dtype=float)
+    trajectory = _checks.real_array("trajectory", trajectory, "weights after each step, "
+                                    "an array (steps + 1, ..., n)")
+    if trajectory.ndim < 2:
+        raise ValueError(f"trajectory must be an array (steps + 1, ..., n), got shape {trajectory.shape}")
+    lr = _checks.scalar("lr", lr, 0.0, low_open=True)
     skip = _checks.count("skip", skip)
     if trajectory.shape[0] < skip + 4:
         raise ValueError(f"trajectory needs more than skip + 3 = {skip + 3} rows, got {trajectory.shape[0]}")

@@ -85,7 +85,9 @@ def moving_average(losses, window):
     >>> moving_average([1.0, 2.0, 3.0, 4.0], window=2)
     array([1.5, 2.5, 3.5])
     """
-    losses = np.asarray(losses, dtype=float)
+    losses = _checks.real_array("losses", losses, "a 1-D loss curve (real numbers)")
+    if losses.ndim != 1:
+        raise ValueError(f"losses must be a 1-D loss curve, got shape {losses.shape}")
     window = _checks.count("window", window, minimum=1)
     if window > len(losses):
         raise ValueError(f"window must be at most len(losses) = {len(losses)}, got {window}")
@@ -113,16 +115,18 @@ def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, early_drop=0.6
     >>> d.label, d.step
     ('diverging', 50)
     """
-    losses = np.asarray(losses, dtype=float)
+    losses = _checks.real_array("losses", losses, "a 1-D loss curve (real numbers)")
     if losses.ndim != 1 or len(losses) < 10:
         raise ValueError(f"losses must be a 1-D curve of at least 10 steps, got shape {losses.shape}")
-    spike_factor = _checks.hyperparameter("spike_factor", spike_factor, 1.0)
-    diverge_factor = _checks.hyperparameter("diverge_factor", diverge_factor, 1.0)
-    rebound = _checks.non_negative("rebound", rebound)
-    early_drop = _checks.probability("early_drop", early_drop)
-    barely = _checks.non_negative("barely", barely)
+    spike_factor = _checks.scalar("spike_factor", spike_factor, 1.0)
+    diverge_factor = _checks.scalar("diverge_factor", diverge_factor, 1.0)
+    rebound = _checks.scalar("rebound", rebound, 0.0)
+    early_drop = _checks.scalar("early_drop", early_drop, 0.0, 1.0)
+    barely = _checks.scalar("barely", barely, 0.0)
     if chance is not None:
-        chance = _checks.non_negative("chance", chance)
+        chance = _checks.scalar("chance", chance, 0.0)
+    if window is not None:
+        window = _checks.count("window", window, minimum=1)
 
     n = len(losses)
     bad = np.flatnonzero(~np.isfinite(losses))

@@ -77,12 +77,14 @@ class DecayGrid:
         >>> grid.best("AdamW")
         (1.0, 0.0, 1.0)
         """
+        name = _checks.choice("name", name, tuple(self.val_loss))
         loss = self.val_loss[name]
         i, j = np.unravel_index(np.nanargmin(loss), loss.shape)
         return float(self.lrs[i]), float(self.weight_decays[name][j]), float(loss[i, j])
 
     def best_weight_decay(self, name):
         """(L,): for each learning rate, the weight decay with the lowest validation loss."""
+        name = _checks.choice("name", name, tuple(self.val_loss))
         loss = np.where(np.isnan(self.val_loss[name]), np.inf, self.val_loss[name])
         return self.weight_decays[name][np.argmin(loss, axis=1)]
 
@@ -114,6 +116,8 @@ class DecayGrid:
         >>> grid.tolerated_weight_decay("AdamW", unbroken=True).tolist()   # row 2: 1.3 is a gap
         [0.1, 0.0]
         """
+        name = _checks.choice("name", name, tuple(self.val_loss))
+        factor = _checks.scalar("factor", factor, 1.0)
         good = self.good(name, factor)
         decays = self.weight_decays[name]
         if unbroken:
@@ -219,6 +223,11 @@ def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, step
     returned. Each seed's grid is vectorised over its settings; the seeds run one after another,
     because :func:`lib.training.train` feeds one minibatch order to all its settings.
     """
+    from .model import MLP
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a lib.model.MLP, got {_checks.shown(model)}")
+    if not all(hasattr(data, name) for name in ("X_train", "y_train", "X_val", "y_val")):
+        raise ValueError(f"data must be a lib.data.Split, got {_checks.shown(data)}")
     if seeds is not None:
         seeds = np.atleast_1d(np.asarray(seeds))
         if seeds.ndim != 1 or len(seeds) == 0 or not np.issubdtype(seeds.dtype, np.integer):
@@ -226,15 +235,21 @@ def decay_grid(model, data, lrs, l2_weight_decays, decoupled_weight_decays, step
         return DecayGrids(seeds, [decay_grid(model, data, lrs, l2_weight_decays,
                                              decoupled_weight_decays, steps, batch_size, int(s),
                                              warmup_steps) for s in seeds])
-    lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(lrs)), dtype=float)
-    if lrs.ndim != 1 or not np.all(lrs > 0):
+    lrs = np.asarray(_checks.non_negative("lrs", np.atleast_1d(_checks.real_array("lrs", lrs))),
+                     dtype=float)
+    if lrs.ndim != 1 or not lrs.size or not np.all(lrs > 0):
         raise ValueError(f"lrs must be a 1-D list of rates > 0, got {lrs!r}")
     decays = {}
-    for name, values in zip(OPTIMIZERS, (l2_weight_decays, decoupled_weight_decays)):
-        values = np.atleast_1d(np.asarray(values, dtype=float))
-        if values.ndim != 1:
-            raise ValueError(f"weight decays must be 1-D lists, got shape {values.shape}")
-        decays[name] = _checks.non_negative("weight_decay", values)
+    for name, argument, values in zip(OPTIMIZERS, ("l2_weight_decays", "decoupled_weight_decays"),
+                                      (l2_weight_decays, decoupled_weight_decays)):
+        values = np.atleast_1d(_checks.real_array(argument, values))
+        if values.ndim != 1 or not values.size:
+            raise ValueError(f"{argument} must be a non-empty 1-D list, got shape {values.shape}")
+        decays[name] = _checks.non_negative(f"{argument}: each weight_decay", values)
+    steps = _checks.count("steps", steps, minimum=1)
+    warmup_steps = _checks.count("warmup_steps", warmup_steps, maximum=steps)
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
+    seed = _checks.seed("seed", seed)
     mask = model.decay_mask()                                         # (P,): 1 on weight matrices
 
     result = DecayGrid(lrs, decays, {}, {}, {}, {}, {})

@@ -14,6 +14,7 @@ Row ``k - 1`` of each history is the state after step ``k``, the step that produ
 
 import numpy as np
 
+from . import _checks
 from .surfaces import run
 
 
@@ -31,6 +32,9 @@ class Recorder:
     """
 
     def __init__(self, optimizer):
+        if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "state")):
+            raise ValueError("optimizer must be an optimizer from lib.optimizers, got "
+                             f"{_checks.shown(optimizer)}")
         self.optimizer = optimizer
         self.states = []
 
@@ -46,6 +50,8 @@ class Recorder:
 
     def history(self, name):
         """The state ``name`` after each step so far, stacked: shape (steps, *state shape)."""
+        if not isinstance(name, str):
+            raise ValueError(f"name must be the name of a state such as 'v', got {_checks.shown(name)}")
         if not self.states:
             raise ValueError("the optimizer has taken no step yet: there is no history")
         if name not in self.states[0]:

@@ -32,6 +32,8 @@ import html
 import io
 import itertools
 import json
+import math
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -39,6 +41,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
+
+from . import _checks
 
 MAX_FRAMES = 160
 """A static twin holds at most this many frames (product of the slider lengths): pages stay small."""
@@ -85,12 +89,23 @@ class Slider:
 
 def log_slider(name, low, high, n, default, label="", fmt="{:.2g}"):
     """``n`` log-spaced values from ``low`` to ``high`` (learning rates, eps, weight decay)."""
+    _check_name(name)
+    low = _checks.scalar("low", low, 0.0, low_open=True)
+    high = _checks.above("high", high, "low", low)
+    n = _checks.count("n", n, minimum=2, maximum=MAX_FRAMES)
+    default = _checks.scalar("default", default, 0.0, low_open=True)
     return Slider(name, tuple(float(f"{v:.4g}") for v in np.geomspace(low, high, n)), default,
                   label, fmt, log=True)
 
 
 def linear_slider(name, low, high, n, default, label="", fmt="{:.3g}", integer=False):
     """``n`` evenly spaced values from ``low`` to ``high``."""
+    _check_name(name)
+    low = _checks.finite("low", low)
+    high = _checks.above("high", high, "low", low)
+    n = _checks.count("n", n, minimum=2, maximum=MAX_FRAMES)
+    default = _checks.finite("default", default)
+    integer = _checks.boolean("integer", integer)
     values = np.linspace(low, high, n)
     values = tuple(int(round(v)) for v in values) if integer else tuple(float(f"{v:.6g}") for v in values)
     return Slider(name, tuple(dict.fromkeys(values)), default, label, "{:d}" if integer else fmt)
@@ -98,6 +113,18 @@ def linear_slider(name, low, high, n, default, label="", fmt="{:.3g}", integer=F
 
 def choice_slider(name, values, default, label="", fmt="{}"):
     """A slider over any listed values (betas such as 0, 0.5, 0.9, 0.99; on/off toggles)."""
+    _check_name(name)
+    values = tuple(_checks.sequence("values", values, "a sequence of slider positions"))
+    if not values or not all(isinstance(v, (str, numbers.Real)) and not isinstance(v, np.bool_)
+                             for v in values):
+        raise ValueError(f"values must be a non-empty sequence of numbers or labels, got "
+                         f"{_checks.show(values)}")
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+    if not any(type(v) is type(default) and v == default for v in values) and not (
+            numeric and isinstance(default, numbers.Real) and not isinstance(default, bool)
+            and _finite(default)):
+        raise ValueError(f"default must be one of values {_checks.show(values)}: "
+                         f"{_checks.shown(default)} is not one of them")
     return Slider(name, tuple(values), default, label, fmt)
 
 
@@ -134,6 +161,19 @@ def steps_slider(low=10, high=200, n=8, default=100, name="steps", label="steps"
 def warmup_slider(values=(0, 10, 25, 50, 100, 200, 400), default=100, name="warmup_steps",
                   label="warmup steps"):
     return choice_slider(name, values, default, label, "{:d}")
+
+
+def _finite(number):
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
+def _check_name(name):
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a keyword name for update (such as 'lr'), got "
+                         f"{_checks.shown(name)}")
 
 
 @dataclass
@@ -307,7 +347,14 @@ def interactive(fig, update, *sliders, alt, caption=""):
     Returns an :class:`InteractiveFigure`; leave it as the last expression of a cell to display it.
     """
     if not sliders:
-        raise ValueError("interactive needs at least one slider")
+        raise ValueError("sliders must be at least one slider, got none")
+    _checks.function("update", update, "a function update(**slider_values) -> readout")
+    for slider in sliders:
+        if not isinstance(slider, Slider):
+            raise ValueError(f"sliders must be Slider objects (from lr_slider, beta_slider, ...), "
+                             f"got {_checks.shown(slider)}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a text describing the figure, got {_checks.shown(alt)}")
     return InteractiveFigure(fig, update, tuple(sliders), alt, caption)
 
 

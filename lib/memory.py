@@ -124,14 +124,14 @@ def state_copies(optimizer):
     return len(optimizer_class(optimizer).state_names)
 
 
-def precision(name):
+def precision(name, argument="name"):
     """The :class:`Precision` called ``name`` (a :class:`Precision` passes through)."""
     if isinstance(name, Precision):
         return name
-    try:
-        return PRECISIONS[name]
-    except KeyError:
-        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {name!r}") from None
+    if not isinstance(name, str) or name not in PRECISIONS:
+        raise ValueError(f"{argument}: the precision must be one of {list(PRECISIONS)}, got "
+                         f"{_checks.shown(name)}")
+    return PRECISIONS[name]
 
 
 def per_parameter(optimizer, precision_name="float32", gradients=True):
@@ -142,7 +142,8 @@ def per_parameter(optimizer, precision_name="float32", gradients=True):
     >>> per_parameter("Adam", "mixed precision (ZeRO)")      # ZeRO's 2 + 2 + (4 + 4 + 4)
     {'weights': 2.0, 'gradients': 2.0, 'master weights': 4.0, 'optimizer state': 8.0}
     """
-    p = precision(precision_name)
+    p = precision(precision_name, "precision_name")
+    gradients = _checks.boolean("gradients", gradients)
     return {
         "weights": float(p.weights),
         "gradients": float(p.gradients) if gradients else 0.0,
@@ -166,7 +167,7 @@ def training_bytes(n_params, optimizer, precision_name="float32", gradients=True
     >>> training_bytes(1_000, "Momentum")
     {'weights': 4000.0, 'gradients': 4000.0, 'master weights': 0.0, 'optimizer state': 4000.0}
     """
-    n_params = _checks.non_negative("n_params", n_params)
+    n_params = _checks.count("n_params", n_params)
     return {name: n_params * b for name, b in per_parameter(optimizer, precision_name, gradients).items()}
 
 
@@ -190,7 +191,16 @@ def measured_state_bytes(optimizer, n_params, dtype="float32"):
     """
     import numpy as np
 
-    n_params = _checks.count("n_params", n_params, minimum=1)
+    if not isinstance(optimizer, optimizers.Optimizer):
+        raise ValueError(f"optimizer must be an optimizer instance such as Adam(lr=1e-3) (for a "
+                         f"name or a class, use state_copies), got {_checks.shown(optimizer)}")
+    n_params = _checks.count("n_params", n_params, minimum=1, maximum=10**8)
+    if isinstance(dtype, (type, np.dtype)):
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass
+    dtype = _checks.choice("dtype", dtype, ("float32", "float64"))
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError("optimizer must be fresh (it has already taken a step)")
     w = np.zeros(n_params, dtype=dtype)

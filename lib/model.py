@@ -37,6 +37,9 @@ import numpy as np
 
 from . import _checks
 
+MAX_WIDTH = 4096
+"""The widest layer :class:`MLP` accepts (a numpy network for a book, not a foundation model)."""
+
 
 @dataclass(frozen=True)
 class MLP:
@@ -61,11 +64,13 @@ class MLP:
     eps: float = 1e-5
 
     def __post_init__(self):
-        sizes = tuple(_checks.count("sizes", n, minimum=1) for n in self.sizes)
+        _checks.sequence("sizes", self.sizes, "a sequence of layer widths such as (64, 64, 128, 10)")
+        sizes = tuple(_checks.count("sizes", n, minimum=1, maximum=MAX_WIDTH) for n in self.sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
         object.__setattr__(self, "sizes", sizes)
-        object.__setattr__(self, "eps", _checks.non_negative("eps", self.eps))
+        object.__setattr__(self, "layer_norm", _checks.boolean("layer_norm", self.layer_norm))
+        object.__setattr__(self, "eps", _checks.scalar("eps", self.eps, 0.0))
 
     # ---- the flat layout ------------------------------------------------------------------------
 
@@ -144,11 +149,20 @@ class MLP:
         >>> bool(np.all(own[0] == same[0])), bool(np.any(own[1] != same[0]))
         (True, True)
         """
-        settings = _checks.count("settings", settings, minimum=1)
+        settings = _checks.count("settings", settings, minimum=1, maximum=10**4)
+        try:
+            seed_ndim = np.ndim(seed)
+        except (TypeError, ValueError):
+            seed_ndim = -1
+        if isinstance(seed, (str, bytes)) or seed_ndim not in (0, 1):
+            raise ValueError(f"seed must be an int or {settings} ints (one per setting), "
+                             f"got {_checks.shown(seed)}")
         seeds = [seed] * settings if np.ndim(seed) == 0 else list(seed)
         if len(seeds) != settings:
             raise ValueError(f"seed must be an int or {settings} ints (one per setting), "
                              f"got {len(seeds)}")
+        seeds = [_checks.seed("seed", s) for s in seeds]
+        dtype = _float_dtype("dtype", dtype)
         return np.stack([self._init_one(s) for s in seeds]).astype(dtype)
 
     def _init_one(self, seed):
@@ -178,7 +192,8 @@ class MLP:
 
     def evaluate(self, params, X, y):
         """``(loss, accuracy)``, each ``(S,)``, from one forward pass."""
-        y = self._labels(y, X)
+        params = self._check_params(params)
+        y = self._labels(y, self._inputs(X, params))
         logits = self.logits(params, X)
         return _cross_entropy(logits, y)[0], np.mean(np.argmax(logits, axis=-1) == y, axis=-1)
 
@@ -265,21 +280,28 @@ class MLP:
 
     # ---- input checks ---------------------------------------------------------------------------
 
-    def _check_params(self, params):
-        params = np.asarray(params)
+    def _check_params(self, params, name="params"):
+        params = _checks.real_array(name, params, "an array of real numbers (float32 or "
+                                    "float64)", keep_float32=True)
         if params.ndim != 2 or params.shape[1] != self.num_params:
-            raise ValueError(f"params must have shape (settings, {self.num_params}) for sizes "
+            raise ValueError(f"{name} must have shape (settings, {self.num_params}) for sizes "
                              f"{self.sizes}, got {params.shape}")
         return params
 
     def _inputs(self, X, params):
-        X = np.asarray(X, dtype=np.asarray(params).dtype)
+        X = _checks.real_array("X", X, "an array of real numbers").astype(np.asarray(params).dtype)
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise ValueError(f"X must have shape (batch, {self.sizes[0]}), got {X.shape}")
         return X
 
     def _labels(self, y, X):
-        y = np.asarray(y)
+        given = y
+        try:
+            y = None if _checks._refused(y) else np.asarray(y)
+        except (TypeError, ValueError):
+            y = None
+        if y is None:
+            raise ValueError(f"y must be {len(X)} integer labels, got {_checks.shown(given)}")
         if y.shape != (len(X),) or y.dtype.kind not in "iu":
             raise ValueError(f"y must be {len(X)} integer labels, got shape {y.shape}, "
                              f"dtype {y.dtype}")
@@ -287,6 +309,17 @@ class MLP:
             raise ValueError(f"y must be in [0, {self.sizes[-1] - 1}], "
                              f"got {int(y.min())}..{int(y.max())}")
         return y
+
+
+def _float_dtype(name, dtype):
+    """float32 or float64, given as a type, a dtype or a name."""
+    try:
+        kind = np.dtype(dtype) if not isinstance(dtype, (bool, int, float)) and dtype is not None else None
+    except TypeError:
+        kind = None
+    if kind is None or kind not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name} must be float32 or float64, got {_checks.shown(dtype)}")
+    return kind
 
 
 def _matmul_T(a, d):

@@ -37,6 +37,9 @@ import numpy as np
 
 from . import _checks
 
+MAX_VALUE = 1e6
+"""The largest ``lr`` and ``|lam|`` the functions here accept (their product, squared, stays finite)."""
+
 Optimum = namedtuple("Optimum", ["lr", "beta", "rate"])
 """The best constant hyperparameters for a quadratic and the per-step rate they give."""
 
@@ -48,8 +51,7 @@ def iteration_matrix(lr, beta, lam):
     array([[ 0.  , -0.45],
            [ 2.  ,  0.9 ]])
     """
-    arrays = (np.asarray(x, float) for x in (lr, beta, lam))
-    lr, beta, lam = np.broadcast_arrays(*arrays)
+    lr, beta, lam = _broadcast(lr, beta, lam)
     top = np.stack([1 - lr * lam, -lr * beta], axis=-1)
     bottom = np.stack([lam, beta], axis=-1)
     return np.stack([top, bottom], axis=-2)
@@ -66,7 +68,7 @@ def spectral_radius(lr, beta, lam):
     >>> round(float(spectral_radius(0.1, 0.9, 2.0)), 6)  # complex roots: modulus sqrt(beta)
     0.948683
     """
-    lr, beta, lam = (np.asarray(x, float) for x in (lr, beta, lam))
+    lr, beta, lam = _broadcast(lr, beta, lam)
     trace = 1 + beta - lr * lam               # z1 + z2
     disc = trace**2 - 4 * beta                # z1 * z2 = beta
     root = np.sqrt(np.abs(disc))
@@ -81,6 +83,11 @@ def convergence_rate(lr, beta, eigenvalues):
     >>> round(float(convergence_rate(0.9, 0.0, [0.1, 2.0])), 3)     # max(|1 - 0.09|, |1 - 1.8|)
     0.91
     """
+    eigenvalues = _checks.real_array("eigenvalues", eigenvalues, "a sequence of eigenvalues")
+    if (eigenvalues.ndim != 1 or len(eigenvalues) == 0
+            or not np.all(np.abs(eigenvalues) <= MAX_VALUE)):
+        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of numbers in "
+                         f"[-{MAX_VALUE:g}, {MAX_VALUE:g}], got {_checks.show(eigenvalues)}")
     return np.max([spectral_radius(lr, beta, lam) for lam in eigenvalues], axis=0)
 
 
@@ -126,7 +133,7 @@ def kappa_for_optimal_beta(beta):
     >>> round(kappa_for_optimal_beta(0.9))
     1442
     """
-    beta = _checks.probability("beta", beta)
+    beta = _checks.scalar("beta", beta, 0.0, 1.0)
     return float(((1 + np.sqrt(beta)) / (1 - np.sqrt(beta)))**2)
 
 
@@ -136,9 +143,9 @@ def steps_to_shrink(rate, factor):
     >>> steps_to_shrink(0.5, 1000)                  # 0.5**10 = 1/1024
     10
     """
-    rate = np.asarray(rate, dtype=float)
-    if np.any((rate <= 0) | (rate >= 1)):
-        raise ValueError(f"rate must be in (0, 1), got {rate!r}")
+    rate = _checks.hyperparameter("rate", rate, 0.0, 1.0, low_open=True)
+    factor = _checks.scalar("factor", factor, 1.0, 1e300, low_open=True, high_open=False)
+    rate = np.asarray(rate)
     steps = np.ceil(np.log(factor) / -np.log(rate) - 1e-9)
     return int(steps) if steps.ndim == 0 else steps.astype(int)
 
@@ -157,15 +164,19 @@ def measured_rate(trajectory, minimum=(0.0, 0.0), window=20):
     >>> round(float(measured_rate(trajectory)), 12)
     0.9
     """
-    trajectory = np.asarray(trajectory, dtype=float)
+    trajectory = _checks.real_array("trajectory", trajectory, "an array (steps + 1, ..., 2)")
+    if trajectory.ndim < 2 or trajectory.shape[-1] != 2:
+        raise ValueError(f"trajectory must be an array (steps + 1, ..., 2), got shape "
+                         f"{trajectory.shape}")
+    minimum = _checks.point("minimum", minimum)
     window = _checks.count("window", window, minimum=1)
     steps = trajectory.shape[0] - 1
     mid = steps // 2
     if mid < window:
-        raise ValueError(f"the run needs at least {2 * window} steps for window={window}, "
-                         f"got {steps}")
-    error = np.linalg.norm(trajectory - np.asarray(minimum, dtype=float), axis=-1)
+        raise ValueError(f"trajectory must have at least {2 * window} steps (rows - 1) for "
+                         f"window={window}, got {steps}")
     with np.errstate(all="ignore"):
+        error = np.linalg.norm(trajectory - minimum, axis=-1)
         late = np.max(error[steps - window + 1:], axis=0)
         middle = np.max(error[mid - window + 1:mid + 1], axis=0)
         rate = (late / middle)**(1 / (steps - mid))
@@ -174,9 +185,22 @@ def measured_rate(trajectory, minimum=(0.0, 0.0), window=20):
     return float(rate) if np.ndim(rate) == 0 else rate
 
 
+def _broadcast(lr, beta, lam):
+    """lr in [0, 1e6], beta in [0, 1) and lam in [-1e6, 1e6] (arrays allowed), broadcast together."""
+    arrays = (_checks.hyperparameter("lr", lr, 0.0, MAX_VALUE, high_open=False),
+              _checks.probability("beta", beta),
+              _checks.hyperparameter("lam", lam, -MAX_VALUE, MAX_VALUE, high_open=False))
+    try:
+        return np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays))
+    except ValueError:
+        raise ValueError(f"lr, beta and lam must broadcast against each other, got shapes "
+                         f"{[np.shape(a) for a in arrays]}") from None
+
+
 def _eigen_range(lambda_min, lambda_max):
-    lambda_min = _checks.positive("lambda_min", lambda_min)
-    lambda_max = _checks.positive("lambda_max", lambda_max)
-    if lambda_max < lambda_min:
-        raise ValueError(f"lambda_max must be >= lambda_min, got {lambda_max} < {lambda_min}")
+    lambda_min = _checks.scalar("lambda_min", lambda_min, 0.0, MAX_VALUE, low_open=True,
+                                high_open=False)
+    lambda_max = _checks.above("lambda_max", lambda_max, "lambda_min", lambda_min, closed=True)
+    if lambda_max > MAX_VALUE:
+        raise ValueError(f"lambda_max must be at most {MAX_VALUE:g}, got {lambda_max!r}")
     return lambda_min, lambda_max

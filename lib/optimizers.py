@@ -27,6 +27,37 @@ Hyperparameters may be numpy arrays that broadcast against ``w``: with ``w`` of 
 
 Every rule matches ``torch.optim`` (float64, default options) to rounding; the tests check it
 against trajectories recorded from PyTorch.
+
+**What ``step`` accepts, and what it promises** (the same for every rule):
+
+- *Checked first, changed never on error.* ``w`` and ``grad`` must be real arrays of one shape;
+  every hyperparameter (and a schedule's value) must broadcast against ``w``. Everything is checked
+  before anything changes: a step that raises leaves the optimizer exactly as it was, ``t`` included.
+- *State bound to a shape.* Momentum, RMSProp, Adam and AdamW keep arrays of the weights' shape
+  (and dtype) between steps. A later step with weights of another shape raises ``ValueError``
+  ("Momentum holds state for weights of shape (1,), got (4,); create a new optimizer to start
+  fresh") instead of stretching the old state over the new weights. A sweep's first step may
+  start from ``w`` of shape (2,) with hyperparameters of shape (settings, 1): the state then takes
+  the broadcast shape (settings, 2) from the first step on. SGD keeps no state and takes any shape.
+- *Dtypes.* float64 and float32 weights are computed in their own dtype, and the result and the
+  state have the weights' dtype: ``grad`` is cast to ``w``'s dtype, and array hyperparameters
+  (float64 sweeps of shape (settings, 1)) are used in the weights' dtype, so float32 weights stay
+  float32. Integer weights become float64. **float16 is refused** (``w`` or ``grad``): its largest
+  number is 65504, so Adam's ``g**2`` of a gradient of 256 is already inf; train float16 models as
+  mixed precision does, with float32 master weights and state. Bools, complex numbers, strings and
+  None are refused too.
+- *No silent freeze.* ``step`` raises no numpy warning. When the state overflows (a gradient
+  whose square is inf: beyond about 1e154 in float64, 1e19 in float32), the weights it governs come
+  back NaN, so :func:`lib.surfaces.run` and :func:`lib.training.train` report the run as diverged
+  at that step. (PyTorch's Adam and RMSprop instead divide by ``sqrt(inf)`` and stop moving those
+  weights without a sign: ``Adam(lr=.1).step(np.ones(2), np.full(2, 1e200))`` would return
+  ``[1, 1]``; here it returns ``[nan, nan]``.) Non-finite weights or gradients give non-finite
+  weights.
+
+>>> Adam(lr=0.1).step(np.ones(2), np.full(2, 1e200))
+array([nan, nan])
+>>> Adam(lr=0.1).step(np.ones(2, dtype=np.float32), np.ones(2)).dtype
+dtype('float32')
 """
 
 import numpy as np
@@ -46,19 +77,92 @@ class Optimizer:
 
     def lr_at(self, k):
         """The learning rate used by the ``k``-th call of ``step`` (k = 0, 1, 2, ...)."""
+        k = _checks.count("k", k)
         if callable(self.lr):
             return _checks.non_negative(f"lr (the schedule's value at step {k})", self.lr(k))
         return self.lr
 
     def step(self, w, grad):
-        """Take one step from ``w`` along ``grad``; return the new weights as a new array."""
+        """Take one step from ``w`` along ``grad``; return the new weights as a new array.
+
+        Checks everything before it changes anything (see the module docstring): on any error the
+        optimizer, ``t`` included, is left as it was.
+        """
         w = _float_array("w", w)
         g = _float_array("grad", grad)
         if g.shape != w.shape:
             raise ValueError(f"grad must have the shape of w {w.shape}, got {g.shape}")
+        g = g.astype(w.dtype, copy=False)                          # computed in the weights' dtype
         lr = self.lr_at(self.t)
-        self.t += 1
-        return self.update(w, g, lr)
+        if isinstance(lr, np.ndarray):
+            lr = lr.astype(w.dtype, copy=False)
+        shape = self._step_shape(w, lr)
+        self._check_state(w, shape)
+        if shape != w.shape:                                       # a sweep's first step
+            w, g = np.broadcast_to(w, shape), np.broadcast_to(g, shape)
+        saved_t, saved_state = self.t, {name: getattr(self, name) for name in self.state_names}
+        originals = self._use_dtype(w.dtype)
+        try:
+            with np.errstate(all="ignore"):                        # overflow is reported as NaN
+                self.t += 1
+                new = self.update(w, g, lr)
+                state = [getattr(self, name) for name in self.state_names]
+                overflowed = [~np.isfinite(s) for s in state if s is not None]
+        except BaseException:
+            self.t = saved_t
+            for name, value in saved_state.items():
+                setattr(self, name, value)
+            raise
+        finally:
+            for name, value in originals.items():
+                setattr(self, name, value)
+        if overflowed:
+            gone = np.logical_or.reduce(overflowed) if len(overflowed) > 1 else overflowed[0]
+            if gone.any():                                         # no silent freeze: NaN weights
+                new = np.where(gone, np.nan, new).astype(w.dtype, copy=False)
+        return new
+
+    def hyperparameters(self):
+        """The hyperparameters other than ``lr``, by name (numbers or arrays)."""
+        return {name: getattr(self, name) for name in self._arg_names if name != "lr"}
+
+    def _step_shape(self, w, lr):
+        """The shape of the new weights: ``w``'s, broadcast with every hyperparameter's."""
+        shape = w.shape
+        for name, value in [("lr", lr), *self.hyperparameters().items()]:
+            try:
+                shape = np.broadcast_shapes(shape, np.shape(value))
+            except ValueError:
+                raise ValueError(f"{name} must broadcast against w of shape {w.shape}, got shape "
+                                 f"{np.shape(value)}") from None
+        return shape
+
+    def _check_state(self, w, shape):
+        for name in self.state_names:
+            held = getattr(self, name)
+            if held is None:
+                continue
+            if held.shape != shape:
+                given = f"{w.shape}" + (f" (broadcast to {shape} by the hyperparameters)"
+                                        if shape != w.shape else "")
+                raise ValueError(f"{type(self).__name__} holds state for weights of shape "
+                                 f"{held.shape}, got {given}; create a new optimizer to start fresh")
+            if held.dtype != w.dtype:
+                raise ValueError(f"{type(self).__name__} holds state for {held.dtype} weights, got "
+                                 f"w of dtype {w.dtype}; create a new optimizer to start fresh")
+
+    def _use_dtype(self, dtype):
+        """Swap array hyperparameters for copies in ``dtype`` (cached); return the originals."""
+        originals = {}
+        cache = self.__dict__.setdefault("_in_dtype", {})
+        for name, value in self.hyperparameters().items():
+            if isinstance(value, np.ndarray) and value.dtype != dtype:
+                key = (name, np.dtype(dtype).str)
+                if key not in cache or cache[key][0] is not value:
+                    cache[key] = (value, value.astype(dtype))
+                originals[name] = value
+                setattr(self, name, cache[key][1])
+        return originals
 
     def update(self, w, g, lr):
         raise NotImplementedError
@@ -247,12 +351,20 @@ class AdamW(Adam):
 
 
 def _float_array(name, x):
+    """``x`` as a float32 or float64 array (integers become float64); anything else is refused."""
+    if _checks._refused(x):
+        raise ValueError(f"{name} must be an array of real numbers, got {_checks.shown(x)}")
     try:
         array = np.asarray(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers, got {x!r}") from None
-    if array.dtype.kind in "biu":
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be an array of real numbers, got {_checks.shown(x)}") from None
+    if array.dtype.kind in "iu":
         return array.astype(float)
-    if array.dtype.kind != "f":
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if array.dtype == np.float16:
+        raise ValueError(f"{name} must be float32 or float64, got dtype float16 (its largest number "
+                         "is 65504, so g**2 overflows from |g| = 256 on): keep float32 master "
+                         "weights and state, as mixed-precision training does")
+    if array.dtype not in (np.float32, np.float64):
+        raise ValueError(f"{name} must be an array of real numbers (float32 or float64), got "
+                         f"dtype {array.dtype}")
     return array

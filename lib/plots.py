@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from . import convergence
+from . import _checks, convergence
 
 COLORS = {
     "SGD": "#1f77b4",
@@ -61,6 +61,10 @@ def house_style():
 
 def new_figure(ncols=1, nrows=1, width=8.0, height=3.6, **subplot_kw):
     """A Figure with an Agg canvas (outside pyplot), and its axes, in the house style."""
+    ncols = _checks.count("ncols", ncols, minimum=1, maximum=12)
+    nrows = _checks.count("nrows", nrows, minimum=1, maximum=12)
+    width = _checks.scalar("width", width, 0.5, 40.0, high_open=False)
+    height = _checks.scalar("height", height, 0.5, 40.0, high_open=False)
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(fig)
@@ -136,6 +140,13 @@ def describe(result, tol=1e-6, min_loss=0.0, name=""):
 
     ``result`` has ``losses`` (steps + 1 values) and ``diverged_at`` (a step or None).
     """
+    if not hasattr(result, "losses"):
+        raise ValueError(f"result must be a run's result (with losses and diverged_at), got "
+                         f"{_checks.shown(result)}")
+    tol = _checks.scalar("tol", tol, 0.0, low_open=True)
+    min_loss = _checks.finite("min_loss", min_loss)
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string, got {_checks.shown(name)}")
     prefix = f"{name}: " if name else ""
     diverged_at = getattr(result, "diverged_at", None)
     if diverged_at is not None and np.ndim(diverged_at) == 0 and int(diverged_at) >= 0:
@@ -180,6 +191,11 @@ def html_table(header, rows, caption=""):
     """
     from IPython.display import HTML
 
+    _checks.sequence("header", header, "a sequence of column titles")
+    for row in _checks.sequence("rows", rows, "a sequence of rows (each a sequence of cells)"):
+        _checks.sequence("rows", row, "a sequence of rows (each a sequence of cells)")
+    if not isinstance(caption, str):
+        raise ValueError(f"caption must be a string, got {_checks.shown(caption)}")
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     cap = f"<caption>{caption}</caption>" if caption else ""

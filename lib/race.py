@@ -39,6 +39,9 @@ FAMILIES = {"SGD": "plain", "Momentum": "plain", "RMSProp": "adaptive", "Adam": 
 """Plain-gradient optimizers step in proportion to the gradient; adaptive ones divide it by its
 recent size, so their good learning rates sit on a different scale."""
 
+MAX_GRID = 10_000
+"""The most learning rates :func:`lr_grid` makes."""
+
 GRID_RATIO = np.sqrt(2)
 """Neighbouring learning rates of :func:`lr_grid` differ by this factor (two grid points = x2)."""
 
@@ -49,17 +52,27 @@ def lr_grid(low, high, ratio=GRID_RATIO):
     >>> lr_grid(0.25, 1.0).ravel()
     array([0.25      , 0.35355339, 0.5       , 0.70710678, 1.        ])
     """
-    low = _checks.non_negative("low", low)
-    if not 0 < low < high:
-        raise ValueError(f"need 0 < low < high, got low={low!r}, high={high!r}")
+    low = _checks.scalar("low", low, 0.0, low_open=True)
+    high = _checks.real_array("high", high, f"a real number > low = {low!r}")
+    if high.ndim != 0 or not (np.isfinite(high) and high > low):
+        raise ValueError(f"high must be a finite number > low (need 0 < low < high), got "
+                         f"low={low!r}, high={_checks.show(high)}")
+    high = float(high)
+    ratio = _checks.scalar("ratio", ratio, 1.0, low_open=True)
     count = int(np.floor(np.log(high / low) / np.log(ratio) + 1e-9)) + 1
+    if count > MAX_GRID:
+        raise ValueError(f"ratio must be large enough for at most {MAX_GRID} rates between low and "
+                         f"high, got {ratio!r} ({count} rates)")
     return (low * ratio ** np.arange(count))[:, None]
 
 
 def make_optimizer(name, lr, **overrides):
     """A fresh optimizer ``name`` with learning rate ``lr`` and the race's :data:`SETTINGS`."""
-    if name not in SETTINGS:
-        raise ValueError(f"name must be one of {list(NAMES)}, got {name!r}")
+    name = _checks.choice("name", name, NAMES)
+    unknown = sorted(set(overrides) - set(getattr(optimizers, name)._arg_names))
+    if unknown:
+        raise ValueError(f"overrides must be hyperparameters of {name} "
+                         f"{list(getattr(optimizers, name)._arg_names[1:])}, got {unknown}")
     return getattr(optimizers, name)(lr, **{**SETTINGS[name], **overrides})
 
 
@@ -73,12 +86,24 @@ def settled_at(losses, min_loss, tol):
     >>> settled_at(np.array([5.0, 0.1, 2.0, 0.1, 0.01]), 0.0, tol=0.5)     # it bounced at step 2
     3
     """
+    losses = _checks.real_array("losses", losses, "losses, an array (steps + 1, ...)")
+    if losses.ndim == 0 or len(losses) == 0:
+        raise ValueError(f"losses must be an array (steps + 1, ...), got {_checks.show(losses)}")
+    min_loss = _checks.real_array("min_loss", min_loss, "a real number (-inf allowed)")
+    if min_loss.ndim != 0 or np.isnan(min_loss) or min_loss == np.inf:
+        raise ValueError(f"min_loss must be a real number (-inf allowed), got {_checks.show(min_loss)}")
+    min_loss = float(min_loss)
+    tol = _checks.scalar("tol", tol, 0.0)
     return convergence.settled_at(losses, min_loss, tol)
 
 
 def minibatch(problem, batch_size, seed=0):
     """A gradient function drawing minibatches of ``batch_size`` from ``problem`` (seeded)."""
-    rng = np.random.default_rng(seed)
+    if not callable(getattr(problem, "minibatch_grad", None)):
+        raise ValueError(f"problem must have minibatch_grad (a NoisyRegression), got "
+                         f"{_checks.shown(problem)}")
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
+    rng = np.random.default_rng(_checks.seed("seed", seed))
     return lambda w: problem.minibatch_grad(w, batch_size, rng)
 
 
@@ -174,6 +199,7 @@ class Sweep:
 
     def index_of(self, lr):
         """The grid index of ``lr`` (which must be on the grid, up to rounding)."""
+        lr = _checks.scalar("lr", lr, 0.0)
         matches = np.flatnonzero(np.isclose(self.lrs, lr, rtol=1e-9))
         if not matches.size:
             raise ValueError(f"lr {lr!r} is not on this sweep's grid [{self.lrs[0]:.3g}, {self.lrs[-1]:.3g}]")
@@ -186,6 +212,9 @@ def escape_bound(problem, factor=2.0):
     A run that goes farther than this has left the picture for good: :func:`sweep` counts it as
     diverged (:func:`lib.surfaces.run`'s ``bound``), even if it would have found its way back.
     """
+    if not (hasattr(problem, "xlim") and hasattr(problem, "ylim")):
+        raise ValueError(f"problem must be a surface (with xlim and ylim), got {_checks.shown(problem)}")
+    factor = _checks.scalar("factor", factor, 0.0, 1e100, low_open=True)
     corner = max(abs(v) for v in (*problem.xlim, *problem.ylim))
     return factor * float(np.hypot(corner, corner))
 
@@ -197,7 +226,12 @@ def sweep(problem, name, lrs, steps, tol, batch_size=None, seed=0, bound=None, *
     ``np.random.default_rng(seed)``; the recorded loss is always the full loss. A run that leaves
     ``bound`` (default :func:`escape_bound`) counts as diverged.
     """
+    name = _checks.choice("name", name, NAMES)
+    lrs = _checks.non_negative("lrs", lrs)
     lrs = np.asarray(lrs, dtype=float).reshape(-1, 1)
+    if lrs.size == 0:
+        raise ValueError("lrs must hold at least one learning rate, got none")
+    tol = _checks.scalar("tol", tol, 0.0)
     grad = None if batch_size is None else minibatch(problem, batch_size, seed)
     bound = escape_bound(problem) if bound is None else bound
     result = run(make_optimizer(name, lrs, **overrides), problem, steps=steps, grad=grad, bound=bound)
@@ -207,4 +241,6 @@ def sweep(problem, name, lrs, steps, tol, batch_size=None, seed=0, bound=None, *
 
 def sweep_all(problem, lrs, steps, tol, batch_size=None, seed=0, names=NAMES):
     """:func:`sweep` for each optimizer in ``names``: a dict name -> :class:`Sweep`."""
+    _checks.sequence("names", names, f"a sequence of optimizer names from {list(NAMES)}")
+    names = [_checks.choice("names", name, NAMES) for name in names]
     return {name: sweep(problem, name, lrs, steps, tol, batch_size, seed) for name in names}

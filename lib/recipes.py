@@ -23,7 +23,7 @@ True
 import math
 from dataclasses import dataclass
 
-from . import schedules
+from . import _checks, schedules
 
 STAGES = ("pre-training", "VLM training", "VLA training", "fine-tuning")
 """The stages a recipe can belong to, from random weights to the narrowest task."""
@@ -77,9 +77,21 @@ class Recipe:
     not_stated: tuple = ()
 
     def __post_init__(self):
+        for name in ("name", "stage", "optimizer", "batch", "source", "notes"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, got {_checks.shown(getattr(self, name))}")
         if self.stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, got {self.stage!r}")
-        if self.decay not in ("cosine", "linear", "constant"):
+        for name in ("beta1", "beta2"):
+            _checks.scalar(name, getattr(self, name), 0.0, 1.0)
+        for name in ("eps", "weight_decay", "peak_lr"):
+            _checks.scalar(name, getattr(self, name), 0.0)
+        _checks.scalar("min_lr", self.min_lr, 0.0, self.peak_lr, high_open=False)
+        _checks.count("warmup_steps", self.warmup_steps)
+        for name in ("decay_steps", "train_steps"):
+            if getattr(self, name) is not None:
+                _checks.count(name, getattr(self, name), minimum=1)
+        if not isinstance(self.decay, str) or self.decay not in ("cosine", "linear", "constant"):
             raise ValueError(f"decay must be 'cosine', 'linear' or 'constant', got {self.decay!r}")
         if self.decay != "constant" and self.decay_steps is None:
             raise ValueError(f"{self.name}: a {self.decay} decay needs decay_steps")
@@ -106,9 +118,13 @@ def steps_for_tokens(tokens, tokens_per_step):
     >>> steps_for_tokens(2.0e12, 4e6)        # Llama 2: 2.0T tokens at 4M tokens per step
     500000
     """
-    if not tokens_per_step > 0:
-        raise ValueError(f"tokens_per_step must be > 0, got {tokens_per_step!r}")
-    return int(round(tokens / tokens_per_step))
+    tokens = _checks.scalar("tokens", tokens, 0.0, 1e30, high_open=False)
+    tokens_per_step = _checks.scalar("tokens_per_step", tokens_per_step, 0.0, 1e30, low_open=True,
+                                     high_open=False)
+    steps = tokens / tokens_per_step
+    if not steps <= _checks.MAX_COUNT:
+        raise ValueError(f"tokens / tokens_per_step must be at most 2**53 steps, got {steps:.3g}")
+    return int(round(steps))
 
 
 def steps_with_batch_ramp(tokens, start_batch, full_batch, ramp_tokens, linear_in="tokens"):

@@ -7,6 +7,11 @@ returns a float or an array of the same shape::
     steps = np.arange(100_001)
     plt.plot(steps, s(steps))          # calling s never changes it
 
+Every schedule is a :class:`Schedule`: it prints as the call that made it and it pickles, so an
+optimizer that holds one can be saved or sent to another process. Its rates are single numbers and
+its steps whole numbers (``True``, ``"5"`` and ``2.5`` are refused, with the argument's name); the
+step it is called with may be any real number >= 0 or an array of them.
+
 A schedule can be passed as ``lr`` to any optimizer in :mod:`lib.optimizers`; the optimizer's
 ``k``-th step (k = 0, 1, 2, ...) uses ``s(k)``.
 
@@ -24,7 +29,7 @@ from . import _checks
 
 
 def _steps(step):
-    t = np.asarray(step, dtype=float)
+    t = _checks.real_array("step", step, "a step number >= 0 (or an array of them)")
     if not np.all(t >= 0):
         bad = t if t.ndim == 0 else t[~(t >= 0)].flat[0]
         raise ValueError(f"step must be >= 0, got {float(bad)!r}")
@@ -35,11 +40,35 @@ def _output(values, step):
     return float(values) if np.ndim(step) == 0 else values
 
 
-def _named(function, description):
-    function.__doc__ = description
-    function.__name__ = function.__qualname__ = description.split("(")[0]
-    function.description = description
-    return function
+class Schedule:
+    """A schedule: a function of the step, with a name, that pickles (an optimizer holding one can
+    be saved or sent to another process).
+
+    It calls the function its factory built (``schedule(step)`` in the factory's source, which
+    reads like the formula); pickling stores the factory and its arguments instead, and unpickling
+    calls the factory again, so the copy is the same schedule.
+    """
+
+    def __init__(self, function, description, factory, arguments):
+        self.function = function
+        self.description = description
+        self.__doc__ = description
+        self.__name__ = self.__qualname__ = description.split("(")[0]
+        self.factory = factory
+        self.arguments = arguments
+
+    def __call__(self, step):
+        return self.function(step)
+
+    def __reduce__(self):
+        return (self.factory, self.arguments)
+
+    def __repr__(self):
+        return self.description
+
+
+def _named(function, description, factory, *arguments):
+    return Schedule(function, description, factory, arguments)
 
 
 def _cosine(lr_max, lr_min, progress):
@@ -60,7 +89,7 @@ def _progress(t, start, end):
 
 
 def _check_min(min_name, min_lr, peak_name, peak_lr):
-    min_lr = _checks.non_negative(min_name, min_lr)
+    min_lr = _checks.rate(min_name, min_lr)
     if min_lr > peak_lr:
         raise ValueError(f"{min_name} must be in [0, {peak_name}] = [0, {peak_lr!r}], got {min_lr!r}")
     return min_lr
@@ -81,13 +110,13 @@ def constant(lr):
     >>> constant(0.1)(5)
     0.1
     """
-    lr = _checks.non_negative("lr", lr)
+    lr = _checks.rate("lr", lr)
 
     def schedule(step):
         t = _steps(step)
         return _output(np.full(t.shape, lr), step)
 
-    return _named(schedule, f"constant(lr={lr!r})")
+    return _named(schedule, f"constant(lr={lr!r})", constant, lr)
 
 
 def step_decay(lr, step_size, gamma):
@@ -98,15 +127,16 @@ def step_decay(lr, step_size, gamma):
     >>> step_decay(0.1, step_size=10, gamma=0.5)([0, 9, 10, 25])
     array([0.1  , 0.1  , 0.05 , 0.025])
     """
-    lr = _checks.non_negative("lr", lr)
+    lr = _checks.rate("lr", lr)
     step_size = _checks.count("step_size", step_size, minimum=1)
-    gamma = _checks.hyperparameter("gamma", gamma, 0.0, 1.0, high_open=False)
+    gamma = _checks.scalar("gamma", gamma, 0.0, 1.0, high_open=False)
 
     def schedule(step):
         t = _steps(step)
         return _output(lr * gamma ** np.floor(t / step_size), step)
 
-    return _named(schedule, f"step_decay(lr={lr!r}, step_size={step_size}, gamma={gamma!r})")
+    return _named(schedule, f"step_decay(lr={lr!r}, step_size={step_size}, gamma={gamma!r})",
+                  step_decay, lr, step_size, gamma)
 
 
 def linear_warmup(peak_lr, warmup_steps):
@@ -115,14 +145,15 @@ def linear_warmup(peak_lr, warmup_steps):
     >>> linear_warmup(1e-3, warmup_steps=100)([0, 50, 100, 1000])
     array([0.    , 0.0005, 0.001 , 0.001 ])
     """
-    peak_lr = _checks.non_negative("peak_lr", peak_lr)
+    peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps = _checks.count("warmup_steps", warmup_steps)
 
     def schedule(step):
         t = _steps(step)
         return _output(_linear(0.0, peak_lr, _progress(t, 0, warmup_steps)), step)
 
-    return _named(schedule, f"linear_warmup(peak_lr={peak_lr!r}, warmup_steps={warmup_steps})")
+    return _named(schedule, f"linear_warmup(peak_lr={peak_lr!r}, warmup_steps={warmup_steps})",
+                  linear_warmup, peak_lr, warmup_steps)
 
 
 def cosine_annealing(lr_max, total_steps, lr_min=0.0):
@@ -135,7 +166,7 @@ def cosine_annealing(lr_max, total_steps, lr_min=0.0):
     >>> cosine_annealing(1.0, total_steps=100, lr_min=0.0)([0, 50, 100, 200])
     array([1. , 0.5, 0. , 0. ])
     """
-    lr_max = _checks.non_negative("lr_max", lr_max)
+    lr_max = _checks.rate("lr_max", lr_max)
     total_steps = _checks.count("total_steps", total_steps, minimum=1)
     lr_min = _check_min("lr_min", lr_min, "lr_max", lr_max)
 
@@ -144,7 +175,7 @@ def cosine_annealing(lr_max, total_steps, lr_min=0.0):
         return _output(_cosine(lr_max, lr_min, _progress(t, 0, total_steps)), step)
 
     return _named(schedule, f"cosine_annealing(lr_max={lr_max!r}, total_steps={total_steps}, "
-                            f"lr_min={lr_min!r})")
+                            f"lr_min={lr_min!r})", cosine_annealing, lr_max, total_steps, lr_min)
 
 
 def warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr=0.0):
@@ -156,7 +187,7 @@ def warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr=0.0):
     >>> [f"{s(k):.3g}" for k in (0, 1_000, 2_000, 50_000, 100_000)]
     ['0', '0.0001', '0.0002', '0.000113', '2e-05']
     """
-    peak_lr = _checks.non_negative("peak_lr", peak_lr)
+    peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
     min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
 
@@ -167,7 +198,8 @@ def warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr=0.0):
         return _output(np.where(t < warmup_steps, warmup, decay), step)
 
     return _named(schedule, f"warmup_cosine(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
-                            f"total_steps={total_steps}, min_lr={min_lr!r})")
+                            f"total_steps={total_steps}, min_lr={min_lr!r})",
+                  warmup_cosine, peak_lr, warmup_steps, total_steps, min_lr)
 
 
 def warmup_linear(peak_lr, warmup_steps, total_steps, min_lr=0.0):
@@ -176,7 +208,7 @@ def warmup_linear(peak_lr, warmup_steps, total_steps, min_lr=0.0):
     >>> warmup_linear(1e-4, warmup_steps=10, total_steps=110)([0, 5, 10, 60, 110])
     array([0.e+00, 5.e-05, 1.e-04, 5.e-05, 0.e+00])
     """
-    peak_lr = _checks.non_negative("peak_lr", peak_lr)
+    peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
     min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
 
@@ -187,7 +219,8 @@ def warmup_linear(peak_lr, warmup_steps, total_steps, min_lr=0.0):
         return _output(np.where(t < warmup_steps, warmup, decay), step)
 
     return _named(schedule, f"warmup_linear(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
-                            f"total_steps={total_steps}, min_lr={min_lr!r})")
+                            f"total_steps={total_steps}, min_lr={min_lr!r})",
+                  warmup_linear, peak_lr, warmup_steps, total_steps, min_lr)
 
 
 def stack(*schedules):
@@ -199,10 +232,12 @@ def stack(*schedules):
     array([[0.1],
            [0.5]])
     """
-    if not schedules or not all(callable(s) for s in schedules):
-        raise ValueError("stack needs one or more schedules (functions of the step)")
+    if not schedules:
+        raise ValueError("schedules must be one or more schedules (functions of the step), got none")
+    for i, s in enumerate(schedules):
+        _checks.function(f"schedules[{i}]", s, "a schedule (a function of the step)")
 
     def schedule(step):
         return np.array([[s(step)] for s in schedules])
 
-    return _named(schedule, f"stack({len(schedules)} schedules)")
+    return _named(schedule, f"stack({len(schedules)} schedules)", stack, *schedules)

@@ -26,13 +26,37 @@ The problems, each with the lesson it is for:
 
 :func:`run` returns a :class:`RunResult`; a run that blows up stops cleanly (NaN from the step it
 left the bound on, no numpy warnings) and says where (``diverged_at``).
+
+Every ``loss``, ``grad`` and ``hessian`` raises no numpy warning: far from the minimum (|w| beyond
+about 1e75) they overflow to inf (or NaN) silently, and :func:`run` reports that as divergence.
+Arguments are checked up front; curvatures are at most :data:`MAX_CURVATURE`.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _checks, convergence
+
+MAX_CURVATURE = 1e6
+"""The largest curvature (Hessian entry, kappa * a, Rosenbrock's b) a surface accepts: beyond it
+the losses of the plotting window overflow float64 long before any optimizer runs."""
+
+MAX_COORDINATE = 1e6
+"""The largest coordinate of a minimum (and noise level) a surface accepts."""
+
+MAX_ROSENBROCK_A = 1e3
+"""Rosenbrock's minimum is (a, a²): |a| up to 1e3 keeps a² and the losses around it finite."""
+
+
+def _quiet(method):
+    """``method`` computed without numpy warnings: far out, a loss overflows to inf silently."""
+    @functools.wraps(method)
+    def quiet(self, w, *args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return method(self, w, *args, **kwargs)
+    return quiet
 
 
 class Surface:
@@ -49,14 +73,29 @@ class Surface:
         levels: increasing loss values for ``plt.contour`` (log-spaced above ``min_loss``).
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("loss", "grad", "hessian", "data_loss"):
+            if name in vars(cls):
+                setattr(cls, name, _quiet(vars(cls)[name]))
+
     def __init__(self, name, minima, xlim, ylim, start, levels=None):
+        if not isinstance(name, str):
+            raise ValueError(f"name must be a string, got {_checks.shown(name)}")
         self.name = name
         self.minima = np.array(minima, dtype=float).reshape(-1, 2)
         self.min_loss = float(self.loss(self.minima[0])) if len(self.minima) else -np.inf
-        self.xlim = (float(xlim[0]), float(xlim[1]))
-        self.ylim = (float(ylim[0]), float(ylim[1]))
-        self.start = np.array(start, dtype=float)
-        self.levels = self._default_levels() if levels is None else np.asarray(levels, float)
+        self.xlim = _window("xlim", xlim)
+        self.ylim = _window("ylim", ylim)
+        self.start = _checks.point("start", start)
+        if levels is None:
+            self.levels = self._default_levels()
+        else:
+            self.levels = _checks.real_array("levels", levels, "increasing finite loss values")
+            if (self.levels.ndim != 1 or not np.all(np.isfinite(self.levels))
+                    or np.any(np.diff(self.levels) <= 0)):
+                raise ValueError(f"levels must be increasing finite loss values (1-D), got "
+                                 f"{_checks.show(levels)}")
 
     def loss(self, w):
         raise NotImplementedError
@@ -70,7 +109,7 @@ class Surface:
     def grid(self, resolution=201):
         """The loss on a ``resolution`` x ``resolution`` grid over the window: ``(X, Y, Z)``,
         ready for ``plt.contour(X, Y, Z, levels=surface.levels)``."""
-        resolution = _checks.count("resolution", resolution, minimum=2)
+        resolution = _checks.count("resolution", resolution, minimum=2, maximum=4096)
         X, Y = np.meshgrid(np.linspace(*self.xlim, resolution), np.linspace(*self.ylim, resolution))
         return X, Y, self.loss(np.stack([X, Y], axis=-1))
 
@@ -108,17 +147,24 @@ class Quadratic(Surface):
 
     def __init__(self, A, minimum=(0.0, 0.0), min_loss=0.0, *, name="quadratic",
                  xlim=(-10, 10), ylim=(-10, 10), start=(-8.0, 2.0), levels=None):
-        A = np.array(A, dtype=float)
-        if A.shape != (2, 2) or not np.allclose(A, A.T):
-            raise ValueError(f"A must be a symmetric 2 x 2 matrix, got {A.tolist()!r}")
+        A = np.array(_checks.real_array("A", A, "a symmetric 2 x 2 matrix"), dtype=float)
+        if A.shape != (2, 2) or not np.all(np.isfinite(A)) or not np.allclose(A, A.T):
+            raise ValueError(f"A must be a finite symmetric 2 x 2 matrix, got {_checks.show(A.tolist())}")
+        if np.max(np.abs(A)) > MAX_CURVATURE:
+            raise ValueError(f"A must have entries of at most {MAX_CURVATURE:g} in size, got "
+                             f"{_checks.show(A.tolist())}")
         self.A = (A + A.T) / 2                                    # exactly symmetric after rounding
         eigenvalues = np.linalg.eigvalsh(A)
         if not eigenvalues[0] > 0:
             raise ValueError(f"A must be positive definite, got eigenvalues {eigenvalues.tolist()}")
         self.lambda_min, self.lambda_max = float(eigenvalues[0]), float(eigenvalues[1])
         self.kappa = self.lambda_max / self.lambda_min          # the condition number
-        self.minimum = np.array(minimum, dtype=float)
-        self._offset = float(min_loss)
+        self.minimum = _checks.point("minimum", minimum)
+        if np.max(np.abs(self.minimum)) > MAX_COORDINATE:
+            raise ValueError(f"minimum must have coordinates of at most {MAX_COORDINATE:g} in size, "
+                             f"got {_checks.show(self.minimum.tolist())}")
+        self._offset = _checks.scalar("min_loss", min_loss, -MAX_COORDINATE, MAX_COORDINATE,
+                                      high_open=False)
         super().__init__(name, [self.minimum], xlim, ylim, start, levels)
 
     def loss(self, w):
@@ -158,9 +204,13 @@ def narrow_valley(kappa=20.0, a=0.1, angle_degrees=0.0):
     >>> valley.start, float(valley.loss(valley.start))
     (array([-8.,  2.]), 7.2)
     """
-    kappa = _checks.hyperparameter("kappa", kappa, 1.0)
-    a = _checks.positive("a", a)
+    kappa = _checks.scalar("kappa", kappa, 1.0, MAX_CURVATURE, high_open=False)
+    a = _checks.scalar("a", a, 0.0, MAX_CURVATURE, low_open=True, high_open=False)
+    angle_degrees = _checks.finite("angle_degrees", angle_degrees)
     b = kappa * a
+    if b > MAX_CURVATURE:
+        raise ValueError(f"kappa must be at most {MAX_CURVATURE:g} / a = {MAX_CURVATURE / a:g} "
+                         f"(b = kappa * a is the steep curvature), got {kappa!r}")
     turn = _rotation(angle_degrees)
     A = turn @ np.diag([a, b]) @ turn.T
     xlim, ylim = _turned_window((-10, 10), (-4, 4), turn)
@@ -192,9 +242,15 @@ def badly_scaled(ratio=100.0, a=1.0, minimum=(0.0, 0.0)):
     >>> bowl.lambda_max
     100.0
     """
-    ratio = _checks.hyperparameter("ratio", ratio, 1.0)
-    a = _checks.positive("a", a)
-    minimum = np.array(minimum, dtype=float)
+    ratio = _checks.scalar("ratio", ratio, 1.0, MAX_CURVATURE, high_open=False)
+    a = _checks.scalar("a", a, 0.0, MAX_CURVATURE, low_open=True, high_open=False)
+    if ratio * a > MAX_CURVATURE:
+        raise ValueError(f"ratio must be at most {MAX_CURVATURE:g} / a = {MAX_CURVATURE / a:g}, "
+                         f"got {ratio!r}")
+    minimum = _checks.point("minimum", minimum)
+    if np.max(np.abs(minimum)) > MAX_COORDINATE:
+        raise ValueError(f"minimum must have coordinates of at most {MAX_COORDINATE:g} in size, "
+                         f"got {_checks.show(minimum.tolist())}")
     return Quadratic(np.diag([a, ratio * a]), minimum, name=f"badly scaled bowl ({ratio:g}x)",
                      xlim=minimum[0] + np.array([-5, 5]), ylim=minimum[1] + np.array([-2.5, 2.5]),
                      start=minimum + [-4.0, 2.0])
@@ -222,9 +278,9 @@ class Rosenbrock(Surface):
     """
 
     def __init__(self, a=1.0, b=100.0):
-        self.a = float(a)
-        self.b = _checks.positive("b", b)
-        super().__init__(f"Rosenbrock (a = {a:g}, b = {b:g})", [[self.a, self.a**2]],
+        self.a = _checks.scalar("a", a, -MAX_ROSENBROCK_A, MAX_ROSENBROCK_A, high_open=False)
+        self.b = _checks.scalar("b", b, 0.0, MAX_CURVATURE, low_open=True, high_open=False)
+        super().__init__(f"Rosenbrock (a = {self.a:g}, b = {self.b:g})", [[self.a, self.a**2]],
                          xlim=(-2, 2), ylim=(-1, 3), start=(-1.2, 1.0))
 
     def loss(self, w):
@@ -274,7 +330,10 @@ class Saddle(Surface):
     """
 
     def __init__(self, quartic=0.25):
-        self.quartic = _checks.non_negative("quartic", quartic)
+        self.quartic = _checks.scalar("quartic", quartic, 0.0, MAX_CURVATURE, high_open=False)
+        if 0 < self.quartic < 1e-6:
+            raise ValueError(f"quartic must be 0 or in [1e-06, {MAX_CURVATURE:g}] (its minima are at "
+                             f"y = ±1/sqrt(2*quartic)), got {self.quartic!r}")
         c = self.quartic
         minima = [[0.0, np.sqrt(1 / (2 * c))], [0.0, -np.sqrt(1 / (2 * c))]] if c > 0 else []
         name = "saddle x² − y²" + (f" + {c:g} y⁴" if c > 0 else "")
@@ -326,7 +385,7 @@ class TwoMinima(Surface):
 
     def __init__(self, tilt=0.5):
         # Two minima need three real roots: 0 < tilt < 8 / (3 √3).
-        self.tilt = _checks.hyperparameter("tilt", tilt, 0.0, 8 / (3 * np.sqrt(3)))
+        self.tilt = _checks.scalar("tilt", tilt, 0.0, 8 / (3 * np.sqrt(3)))
         if self.tilt == 0:
             raise ValueError("tilt must be in (0, 1.5396), got 0.0 (the two minima would tie)")
         roots = np.sort(np.roots([4.0, 0.0, -4.0, self.tilt]).real)
@@ -392,13 +451,15 @@ class NoisyRegression(Quadratic):
     """
 
     def __init__(self, n_samples=100, noise=0.5, seed=0, w_true=(2.0, 1.0), correlation=0.8):
-        n_samples = _checks.count("n_samples", n_samples, minimum=2)
-        self.noise = _checks.non_negative("noise", noise)
-        if not -1 < correlation < 1:
-            raise ValueError(f"correlation must be in (-1, 1), got {correlation!r}")
-        self.seed = seed
-        self.w_true = np.array(w_true, dtype=float)
-        rng = np.random.default_rng(seed)
+        n_samples = _checks.count("n_samples", n_samples, minimum=2, maximum=10**6)
+        self.noise = _checks.scalar("noise", noise, 0.0, MAX_COORDINATE, high_open=False)
+        correlation = _checks.scalar("correlation", correlation, -1.0, 1.0, low_open=True)
+        self.seed = _checks.seed("seed", seed)
+        self.w_true = _checks.point("w_true", w_true)
+        if np.max(np.abs(self.w_true)) > MAX_COORDINATE:
+            raise ValueError(f"w_true must have coordinates of at most {MAX_COORDINATE:g} in size, "
+                             f"got {_checks.show(self.w_true.tolist())}")
+        rng = np.random.default_rng(self.seed)
         z = rng.standard_normal((n_samples, 2))
         x1 = z[:, 0]
         x2 = correlation * z[:, 0] + np.sqrt(1 - correlation**2) * z[:, 1]  # corr(x1, x2) = correlation
@@ -431,8 +492,7 @@ class NoisyRegression(Quadratic):
         batch_size = _checks.count("batch_size", batch_size, minimum=1)
         if batch_size > self.n_samples:
             raise ValueError(f"batch_size must be in [1, {self.n_samples}], got {batch_size}")
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+        _checks.generator("rng", rng)
         w = _points(w)
         keys = rng.random(w.shape[:-1] + (self.n_samples,))
         batch = np.argpartition(keys, batch_size - 1, axis=-1)[..., :batch_size]  # a random subset
@@ -498,12 +558,24 @@ def run(optimizer, problem, w0=None, steps=100, *, grad=None, bound=1e6):
     (array([-1, 72]), (101, 2))
     """
     steps = _checks.count("steps", steps)
-    bound = _checks.positive("bound", bound)
+    bound = _checks.scalar("bound", bound, 0.0, low_open=True)
+    if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "t")):
+        raise ValueError("optimizer must be an optimizer from lib.optimizers (something with "
+                         f"step(w, grad) and t), got {_checks.shown(optimizer)}")
+    for attribute in ("loss", "grad", "start", "min_loss"):
+        if not hasattr(problem, attribute):
+            raise ValueError(f"problem must be a surface or a NoisyRegression (something with "
+                             f"loss, grad, start and min_loss), got {_checks.shown(problem)}")
+    if grad is not None:
+        _checks.function("grad", grad, "a function w -> gradient (or None)")
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError(f"optimizer must be fresh, but it has already taken {optimizer.t} steps "
                          "(its state would carry over): create a new one for each run")
     grad = problem.grad if grad is None else grad
-    w = _points(problem.start if w0 is None else w0)
+    try:
+        w = _points(problem.start if w0 is None else w0, "w0")
+    except ValueError as error:
+        raise ValueError(f"{error} (w0 is the start: w must have shape (..., 2))") from None
 
     points = [w]
     with np.errstate(all="ignore"):                      # overflow is detected below, not warned
@@ -534,7 +606,9 @@ def steps_to_tolerance(result, tol):
 
     (By hand: the loss after k steps is 3.2·0.91^(2k) + 4·0.8^(2k), first below 1e-3 at k = 43.)
     """
-    tol = _checks.positive("tol", tol)
+    tol = _checks.scalar("tol", tol, 0.0, low_open=True)
+    if not isinstance(result, RunResult):
+        raise ValueError(f"result must be a RunResult (what run returns), got {_checks.shown(result)}")
     if not np.isfinite(result.min_loss):
         raise ValueError("steps_to_tolerance needs a problem with a finite min_loss")
     return _first_step(result.losses - result.min_loss < tol)
@@ -564,12 +638,21 @@ def _first_step(flags):
     return first
 
 
-def _points(w):
+def _points(w, name="w"):
     """``w`` as a float array of shape (..., 2)."""
-    w = np.asarray(w, dtype=float)
+    w = _checks.real_array(name, w, "points in the plane, real numbers of shape (..., 2)")
     if w.ndim == 0 or w.shape[-1] != 2:
-        raise ValueError(f"w must have shape (..., 2) (points in the plane), got shape {w.shape}")
+        raise ValueError(f"{name} must have shape (..., 2) (points in the plane), got shape {w.shape}")
     return w
+
+
+def _window(name, limits):
+    """A plotting range ``(low, high)`` of finite floats with low < high."""
+    pair = _checks.real_array(name, limits, "a pair (low, high) of finite numbers")
+    if pair.shape != (2,) or not np.all(np.isfinite(pair)) or not pair[0] < pair[1]:
+        raise ValueError(f"{name} must be a pair (low, high) of finite numbers with low < high, "
+                         f"got {_checks.show(limits)}")
+    return float(pair[0]), float(pair[1])
 
 
 def _xy(w):

@@ -72,10 +72,10 @@ def minibatches(n, batch_size, steps, seed):
     >>> sorted(idx.ravel().tolist())
     [0, 1, 2, 3, 4, 5]
     """
-    n = _checks.count("n", n, minimum=1)
-    batch_size = _checks.count("batch_size", batch_size, minimum=1)
-    steps = _checks.count("steps", steps)
-    rng = np.random.default_rng(seed)
+    n = _checks.count("n", n, minimum=1, maximum=10**7)
+    batch_size = _checks.count("batch_size", batch_size, minimum=1, maximum=10**6)
+    steps = _checks.count("steps", steps, maximum=10**7)
+    rng = np.random.default_rng(_checks.seed("seed", seed))
     epochs = -(-steps * batch_size // n)                          # ceil
     order = np.concatenate([rng.permutation(n) for _ in range(epochs)] or [np.zeros(0, int)])
     return order[:steps * batch_size].reshape(steps, batch_size)
@@ -114,10 +114,19 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     (True, [False, True])
     """
     started = time.perf_counter()
-    params = np.array(params0, dtype=float, copy=True)
-    model._check_params(params)
+    _check_model(model)
+    params = np.array(model._check_params(params0, "params0: params"), dtype=float, copy=True)
+    _check_optimizer(optimizer)
+    _check_data(data)
     steps = _checks.count("steps", steps, minimum=1)
     eval_every = _checks.count("eval_every", eval_every, minimum=1)
+    if diverge_loss is not None:
+        diverge_loss = _checks.real_array("diverge_loss", diverge_loss, "a number > 0 (or None)")
+        if diverge_loss.ndim != 0 or not diverge_loss > 0:
+            raise ValueError(f"diverge_loss must be a number > 0 (or None), got {float(diverge_loss)!r}"
+                             if diverge_loss.ndim == 0 else
+                             f"diverge_loss must be a number > 0 (or None), got shape {diverge_loss.shape}")
+        diverge_loss = float(diverge_loss)
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError(f"optimizer must be fresh (no steps taken), got one at t={optimizer.t}")
     if diverge_loss is None:
@@ -200,8 +209,10 @@ def smooth(losses, beta=0.98):
     >>> smooth([2.0, 0.0], beta=0.5)        # (0.5*0.5*2) / (1 - 0.25)
     array([2.        , 0.66666667])
     """
-    losses = np.asarray(losses, dtype=float)
-    beta = _checks.probability("beta", beta)
+    losses = _checks.real_array("losses", losses, "a loss curve (real numbers)")
+    if losses.ndim != 1:
+        raise ValueError(f"losses must be a 1-D curve, got shape {losses.shape}")
+    beta = _checks.scalar("beta", beta, 0.0, 1.0)
     avg, out = 0.0, np.empty_like(losses)
     for k, loss in enumerate(losses):
         avg = beta * avg + (1 - beta) * loss
@@ -249,15 +260,22 @@ def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0, steps=200, bat
     >>> 1e-4 < suggest_valley(*test.trimmed()) < 1.0
     True
     """
+    _check_model(model)
+    params0 = _checks.real_array("params0", params0, "one setting's parameters, (P,) or (1, P)")
+    if params0.size != model.num_params:
+        raise ValueError(f"params0 must be one setting's parameters, shape ({model.num_params},) "
+                         f"or (1, {model.num_params}), got shape {params0.shape}")
     params = np.array(params0, dtype=float, copy=True).reshape(1, -1)
-    model._check_params(params)
-    lr_min = _checks.hyperparameter("lr_min", lr_min, 0.0)
+    _check_data(data)
+    _checks.function("make_optimizer", make_optimizer, "a function lr -> optimizer")
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
+    lr_min = _checks.scalar("lr_min", lr_min, 0.0)
     if lr_min == 0.0:
         raise ValueError("lr_min must be > 0 (the rates are spaced on a log scale), got 0.0")
-    lr_max = _checks.hyperparameter("lr_max", lr_max, lr_min)
-    steps = _checks.count("steps", steps, minimum=2)
-    stop_factor = _checks.hyperparameter("stop_factor", stop_factor, 1.0)
-    beta = _checks.probability("beta", beta)
+    lr_max = _checks.above("lr_max", lr_max, "lr_min", lr_min, closed=True)
+    steps = _checks.count("steps", steps, minimum=2, maximum=10**6)
+    stop_factor = _checks.scalar("stop_factor", stop_factor, 1.0)
+    beta = _checks.scalar("beta", beta, 0.0, 1.0)
 
     lrs = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
     optimizer = make_optimizer(lambda k: lrs[k])
@@ -346,10 +364,30 @@ def suggest_valley(lrs, losses):
 
 
 def _curve(lrs, losses):
-    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    lrs = _checks.real_array("lrs", lrs, "learning rates (real numbers > 0)")
+    losses = _checks.real_array("losses", losses, "a loss curve (real numbers)")
     if lrs.ndim != 1 or lrs.shape != losses.shape or len(lrs) < 2:
         raise ValueError(f"lrs and losses must be 1-D of the same length >= 2, got shapes "
                          f"{lrs.shape} and {losses.shape}")
-    if not np.all(lrs > 0):
-        raise ValueError("lrs must be > 0 (they are compared on a log scale)")
+    if not np.all(np.isfinite(lrs) & (lrs > 0)) or not np.all(np.diff(lrs) > 0):
+        raise ValueError(f"lrs must be finite, > 0 and increasing (they are compared on a log "
+                         f"scale), got {_checks.show(lrs)}")
     return lrs, losses
+
+
+def _check_model(model):
+    from .model import MLP
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a lib.model.MLP, got {_checks.shown(model)}")
+
+
+def _check_optimizer(optimizer):
+    if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "t")):
+        raise ValueError("optimizer must be an optimizer from lib.optimizers (something with "
+                         f"step(w, grad) and t), got {_checks.shown(optimizer)}")
+
+
+def _check_data(data):
+    if not all(hasattr(data, name) for name in ("X_train", "y_train", "X_val", "y_val")):
+        raise ValueError("data must be a lib.data.Split (X_train, y_train, X_val, y_val), got "
+                         f"{_checks.shown(data)}")

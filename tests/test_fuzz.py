@@ -1,0 +1,831 @@
+"""Hostile input for every public function and constructor of lib/: a clear error or a sound result.
+
+Each entry of ``CASES`` is one public callable with a set of valid arguments. The fuzz replaces one
+argument at a time by a value drawn from ``HOSTILE`` (numbers, NaN, inf, bools, strings, None,
+lists, 0-d and empty arrays, complex numbers, float16/32/64, arrays of mismatched shapes) and
+requires that the call either
+
+- raises ``ValueError`` or ``TypeError`` whose message names the replaced argument (as a word), or
+- returns a result of the expected type and shape (``expect``) that is finite wherever the inputs
+  were finite and moderate (|x| <= 1e6), unless the case reports divergence by design (``nan_ok``);
+
+never another exception, never a ``RuntimeWarning`` (warnings are errors here).
+
+``test_every_public_callable_is_covered`` enumerates the public names of every module of lib/ and
+fails if one is neither in ``CASES`` nor in ``NOT_FUZZED`` (with the reason): a new function is
+covered or the test says it is not.
+
+The pytest tests draw with hypothesis (a fixed seed, so CI cannot flake; bounded to well under a
+minute). Run ``python tests/test_fuzz.py`` to try every (case, argument, value of the fixed pool) combination
+once and print how many calls were tried and how many failed, for whichever ``lib`` is importable
+(``PYTHONPATH=/path/to/other/checkout python tests/test_fuzz.py`` counts another version).
+"""
+
+import importlib
+import inspect
+import math
+import pkgutil
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import lib
+
+# --- the hostile values ---------------------------------------------------------------------------
+
+POOL = [
+    0, 1, -1, 2, 3, 7, 100, -5, 0.5, -0.5, 2.5, 0.999, 1e-300, 1e300, -1e300, 10**400, 2**60,
+    math.nan, math.inf, -math.inf, True, False, np.bool_(True), "5", "abc", "", b"1", None,
+    1 + 2j, np.complex128(0.5), [], [1.0, 2.0], [[1.0], [2.0]], [1.0, "a"], (0.5, None),
+    [[1.0, 2.0], [3.0]], np.float16(0.5), np.float32(0.5), np.float64(0.5), np.int64(3),
+    np.array(0.5), np.array(3), np.zeros(0), np.zeros((0, 2)), np.ones(2), np.ones(3),
+    np.ones((2, 2)), np.ones((3, 2)), np.ones((2, 3)), np.ones(2, dtype=np.float16),
+    np.ones(2, dtype=np.float32), np.ones(2, dtype=complex), np.array([True, False]),
+    np.array(["a", "b"]), np.array([np.nan, 1.0]), np.array([1e300, -1e300]),
+    np.full((2, 1), 0.5), object(), print,
+]
+"""The fixed pool (also drawn from by hypothesis, with random floats and arrays besides)."""
+
+
+def _moderate(value):
+    """True for a finite real number or array of them, all at most 1e6 in size (and not bool)."""
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating)):
+        return True                            # not a number: a success must not depend on it
+    try:
+        array = np.asarray(value)
+    except Exception:
+        return True
+    if array.dtype.kind not in "iuf":
+        return True
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.isfinite(array.astype(float)) & (np.abs(array.astype(float)) <= 1e6)))
+
+
+def _all_finite(result, depth=0):
+    """True if every number inside ``result`` (arrays, tuples, dicts, dataclass fields) is finite."""
+    if depth > 4 or result is None or isinstance(result, (str, bytes, bool)):
+        return True
+    if isinstance(result, (int, np.integer)):
+        return True
+    if isinstance(result, (float, np.number)):
+        return bool(np.isfinite(result))
+    if isinstance(result, np.ndarray):
+        return result.dtype.kind not in "fc" or bool(np.all(np.isfinite(result)))
+    if isinstance(result, dict):
+        return all(_all_finite(v, depth + 1) for v in result.values())
+    if isinstance(result, (tuple, list)):
+        return all(_all_finite(v, depth + 1) for v in result)
+    if hasattr(result, "__dataclass_fields__"):
+        return all(_all_finite(getattr(result, f), depth + 1) for f in result.__dataclass_fields__)
+    return True
+
+
+# --- the cases ------------------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    """``target()`` gives the callable (fresh each call, e.g. a bound method of a new object);
+    ``kwargs()`` its valid arguments; ``expect(result, kwargs)`` checks a success."""
+
+    target: object
+    kwargs: object
+    expect: object = None
+    nan_ok: bool = False
+    slow: bool = False
+    allowed: tuple = ()
+    answers: tuple = ()          # arguments a learner fills in: a checker answers "not a number"
+    skip_args: tuple = field(default_factory=tuple)
+
+
+def _small_model():
+    from lib.model import MLP
+    return MLP(sizes=(64, 8, 10))
+
+
+_SPLIT = {}
+
+
+def _split():
+    if not _SPLIT:
+        from lib.data import load_digits, train_val_split
+        X, y = load_digits()
+        _SPLIT["split"] = train_val_split(X[:200], y[:200], val_fraction=0.2, seed=0)
+    return _SPLIT["split"]
+
+
+def is_(kind):
+    return lambda result, kwargs: isinstance(result, kind)
+
+
+def _shape_of(*names):
+    def shape(kwargs):
+        return np.broadcast_shapes(*(np.shape(kwargs[n]) for n in names))
+    return shape
+
+
+def _step_expect(result, kwargs):
+    w = np.asarray(kwargs["w"])
+    assert isinstance(result, np.ndarray)
+    assert result.dtype == (np.float32 if w.dtype == np.float32 else np.float64)
+    assert result.shape[-w.ndim:] == w.shape if w.ndim else True
+    return True
+
+
+def _schedule_expect(result, kwargs):
+    if np.ndim(kwargs["step"]) == 0:
+        return isinstance(result, float)
+    return isinstance(result, np.ndarray) and result.shape == np.shape(kwargs["step"])
+
+
+def _points_expect(suffix):
+    def expect(result, kwargs):
+        w = np.asarray(kwargs["w"], dtype=float)
+        return isinstance(result, (np.ndarray, np.floating)) and np.shape(result) == w.shape[:-1] + suffix
+    return expect
+
+
+def _optimizer_case(name, **extra):
+    def target():
+        from lib import optimizers
+        return getattr(optimizers, name)
+    return Case(target, lambda: {"lr": 0.1, **extra}, is_(object))
+
+
+def _step_case(name):
+    def target():
+        from lib import optimizers
+        opt = getattr(optimizers, name)(lr=0.1)
+        opt.step(np.zeros(2), np.ones(2))                    # hold state for shape (2,)
+        return opt.step
+    return Case(target, lambda: {"w": np.ones(2), "grad": np.ones(2)}, _step_expect)
+
+
+def _schedule_case(factory, **kwargs):
+    def target():
+        from lib import schedules
+        return getattr(schedules, factory)
+    return Case(target, lambda: dict(kwargs), lambda r, k: callable(r) and np.isfinite(r(5)))
+
+
+def _schedule_call_case(factory, *args):
+    def target():
+        from lib import schedules
+        return getattr(schedules, factory)(*args)
+    return Case(target, lambda: {"step": 5}, _schedule_expect)
+
+
+def _surface_case(factory, **kwargs):
+    def target():
+        from lib import surfaces
+        return getattr(surfaces, factory)
+    return Case(target, lambda: dict(kwargs), lambda r, k: np.all(np.isfinite(r.levels)))
+
+
+def _surface_method_case(factory, method, suffix, **extra):
+    def target():
+        from lib import surfaces
+        return getattr(getattr(surfaces, factory)(), method)
+    return Case(target, lambda: {"w": np.ones((3, 2)), **extra}, _points_expect(suffix))
+
+
+def _run_expect(result, kwargs):
+    gone = np.isnan(result.trajectory).any(axis=-1)
+    return bool(np.all(gone.any(axis=0) == np.atleast_1d(result.diverged)))
+
+
+def _mod(name):
+    return importlib.import_module(f"lib.{name}")
+
+
+CASES = {
+    # optimizers
+    "optimizers.SGD": _optimizer_case("SGD"),
+    "optimizers.Momentum": _optimizer_case("Momentum", beta=0.9),
+    "optimizers.RMSProp": _optimizer_case("RMSProp", beta=0.99, eps=1e-8),
+    "optimizers.Adam": _optimizer_case("Adam", beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0),
+    "optimizers.AdamW": _optimizer_case("AdamW", beta1=0.9, beta2=0.999, eps=1e-8,
+                                        weight_decay=0.01),
+    "variants.AdamWithoutBiasCorrection": Case(lambda: _mod("variants").AdamWithoutBiasCorrection,
+                                               lambda: {"lr": 0.1, "beta1": 0.9}, is_(object)),
+    "optimizers.SGD.step": _step_case("SGD"),
+    "optimizers.Momentum.step": _step_case("Momentum"),
+    "optimizers.RMSProp.step": _step_case("RMSProp"),
+    "optimizers.Adam.step": _step_case("Adam"),
+    "optimizers.AdamW.step": _step_case("AdamW"),
+    "variants.AdamWithoutBiasCorrection.step": _step_case("Adam"),
+    "optimizers.Optimizer.lr_at": Case(lambda: _mod("optimizers").SGD(lr=0.1).lr_at,
+                                       lambda: {"k": 3}, is_(float)),
+    # schedules: the factories and the schedules they make
+    "schedules.constant": _schedule_case("constant", lr=0.1),
+    "schedules.step_decay": _schedule_case("step_decay", lr=0.1, step_size=10, gamma=0.5),
+    "schedules.linear_warmup": _schedule_case("linear_warmup", peak_lr=0.1, warmup_steps=10),
+    "schedules.cosine_annealing": _schedule_case("cosine_annealing", lr_max=0.1, total_steps=100,
+                                                 lr_min=0.0),
+    "schedules.warmup_cosine": _schedule_case("warmup_cosine", peak_lr=0.1, warmup_steps=10,
+                                              total_steps=100, min_lr=0.01),
+    "schedules.warmup_linear": _schedule_case("warmup_linear", peak_lr=0.1, warmup_steps=10,
+                                              total_steps=100, min_lr=0.0),
+    "schedules.constant()": _schedule_call_case("constant", 0.1),
+    "schedules.step_decay()": _schedule_call_case("step_decay", 0.1, 10, 0.5),
+    "schedules.linear_warmup()": _schedule_call_case("linear_warmup", 0.1, 10),
+    "schedules.cosine_annealing()": _schedule_call_case("cosine_annealing", 0.1, 100),
+    "schedules.warmup_cosine()": _schedule_call_case("warmup_cosine", 0.1, 10, 100),
+    "schedules.warmup_linear()": _schedule_call_case("warmup_linear", 0.1, 10, 100),
+    "schedules.stack": Case(lambda: _mod("schedules").stack,
+                            lambda: {"schedules": _mod("schedules").constant(0.1)},
+                            lambda r, k: np.shape(r(3)) == (1, 1)),
+    # surfaces
+    "surfaces.Quadratic": Case(lambda: _mod("surfaces").Quadratic,
+                               lambda: {"A": [[2.0, 0.0], [0.0, 8.0]], "minimum": (1.0, 0.0),
+                                        "min_loss": 0.0, "xlim": (-10, 10), "ylim": (-10, 10),
+                                        "start": (-8.0, 2.0), "name": "bowl"}, is_(object)),
+    "surfaces.narrow_valley": _surface_case("narrow_valley", kappa=20.0, a=0.1, angle_degrees=30.0),
+    "surfaces.badly_scaled": _surface_case("badly_scaled", ratio=100.0, a=1.0, minimum=(1.0, 0.5)),
+    "surfaces.rosenbrock": _surface_case("rosenbrock", a=1.0, b=100.0),
+    "surfaces.Rosenbrock": _surface_case("Rosenbrock", a=1.0, b=100.0),
+    "surfaces.saddle": _surface_case("saddle", quartic=0.25),
+    "surfaces.Saddle": _surface_case("Saddle", quartic=0.25),
+    "surfaces.two_minima": _surface_case("two_minima", tilt=0.5),
+    "surfaces.TwoMinima": _surface_case("TwoMinima", tilt=0.5),
+    "surfaces.NoisyRegression": _surface_case("NoisyRegression", n_samples=50, noise=0.5, seed=0,
+                                              w_true=(2.0, 1.0), correlation=0.8),
+    "surfaces.Quadratic.loss": _surface_method_case("narrow_valley", "loss", ()),
+    "surfaces.Quadratic.grad": _surface_method_case("narrow_valley", "grad", (2,)),
+    "surfaces.Quadratic.hessian": _surface_method_case("narrow_valley", "hessian", (2, 2)),
+    "surfaces.Rosenbrock.loss": _surface_method_case("rosenbrock", "loss", ()),
+    "surfaces.Rosenbrock.grad": _surface_method_case("rosenbrock", "grad", (2,)),
+    "surfaces.Rosenbrock.hessian": _surface_method_case("rosenbrock", "hessian", (2, 2)),
+    "surfaces.Saddle.loss": _surface_method_case("saddle", "loss", ()),
+    "surfaces.Saddle.grad": _surface_method_case("saddle", "grad", (2,)),
+    "surfaces.Saddle.hessian": _surface_method_case("saddle", "hessian", (2, 2)),
+    "surfaces.TwoMinima.loss": _surface_method_case("two_minima", "loss", ()),
+    "surfaces.TwoMinima.grad": _surface_method_case("two_minima", "grad", (2,)),
+    "surfaces.TwoMinima.hessian": _surface_method_case("two_minima", "hessian", (2, 2)),
+    "surfaces.NoisyRegression.data_loss": _surface_method_case("NoisyRegression", "data_loss", ()),
+    "surfaces.NoisyRegression.minibatch_grad": _surface_method_case(
+        "NoisyRegression", "minibatch_grad", (2,), batch_size=8, rng=np.random.default_rng(0)),
+    "surfaces.Surface.grid": Case(lambda: _mod("surfaces").narrow_valley().grid,
+                                  lambda: {"resolution": 11},
+                                  lambda r, k: r[2].shape == (k["resolution"],) * 2),
+    "surfaces.run": Case(lambda: _mod("surfaces").run,
+                         lambda: {"optimizer": _mod("optimizers").Momentum(lr=0.1),
+                                  "problem": _mod("surfaces").narrow_valley(), "w0": (-8.0, 2.0),
+                                  "steps": 20, "grad": None, "bound": 1e6},
+                         _run_expect, nan_ok=True),
+    "surfaces.steps_to_tolerance": Case(
+        lambda: _mod("surfaces").steps_to_tolerance,
+        lambda: {"result": _mod("surfaces").run(_mod("optimizers").SGD(lr=0.9),
+                                                _mod("surfaces").narrow_valley(), steps=60),
+                 "tol": 1e-3}, lambda r, k: r is None or isinstance(r, int)),
+    # memory
+    "memory.optimizer_class": Case(lambda: _mod("memory").optimizer_class,
+                                   lambda: {"optimizer": "Adam"}, is_(type)),
+    "memory.state_copies": Case(lambda: _mod("memory").state_copies,
+                                lambda: {"optimizer": "Adam"}, is_(int)),
+    "memory.precision": Case(lambda: _mod("memory").precision, lambda: {"name": "float32"},
+                             is_(object)),
+    "memory.per_parameter": Case(lambda: _mod("memory").per_parameter,
+                                 lambda: {"optimizer": "Adam", "precision_name": "float32",
+                                          "gradients": True}, is_(dict)),
+    "memory.bytes_per_parameter": Case(lambda: _mod("memory").bytes_per_parameter,
+                                       lambda: {"optimizer": "AdamW",
+                                                "precision_name": "mixed precision (ZeRO)",
+                                                "gradients": False}, is_(float)),
+    "memory.training_bytes": Case(lambda: _mod("memory").training_bytes,
+                                  lambda: {"n_params": 7e9, "optimizer": "SGD",
+                                           "precision_name": "float32", "gradients": True},
+                                  is_(dict)),
+    "memory.total_bytes": Case(lambda: _mod("memory").total_bytes,
+                               lambda: {"n_params": 1000, "optimizer": "Momentum",
+                                        "precision_name": "float32", "gradients": True},
+                               is_(float)),
+    "memory.measured_state_bytes": Case(lambda: _mod("memory").measured_state_bytes,
+                                        lambda: {"optimizer": _mod("optimizers").Adam(lr=1e-3),
+                                                 "n_params": 10, "dtype": "float32"}, is_(int)),
+    # model
+    "model.MLP": Case(lambda: _mod("model").MLP,
+                      lambda: {"sizes": (4, 3, 2), "layer_norm": True, "eps": 1e-5}, is_(object)),
+    "model.MLP.init_params": Case(lambda: _mod("model").MLP(sizes=(4, 3, 2)).init_params,
+                                  lambda: {"settings": 2, "seed": 0, "dtype": np.float64},
+                                  lambda r, k: r.shape == (k["settings"], 26)),
+    "model.MLP.blocks": Case(lambda: _mod("model").MLP(sizes=(4, 3, 2)).blocks,
+                             lambda: {"params": np.zeros((2, 26))}, is_(dict)),
+    "model.MLP.decay_mask": Case(lambda: _mod("model").MLP(sizes=(4, 3, 2)).decay_mask,
+                                 lambda: {}, lambda r, k: r.shape == (26,)),
+}
+
+for _method in ("logits", "loss", "evaluate", "accuracy", "loss_and_grad"):
+    CASES[f"model.MLP.{_method}"] = Case(
+        (lambda m: lambda: getattr(_mod("model").MLP(sizes=(4, 3, 2)), m))(_method),
+        lambda: {"params": np.full((2, 26), 0.1), "X": np.ones((5, 4)), "y": np.arange(5) % 2},
+        is_(object))
+    if _method in ("logits",):
+        CASES[f"model.MLP.{_method}"].kwargs = lambda: {"params": np.full((2, 26), 0.1),
+                                                        "X": np.ones((5, 4))}
+
+CASES.update({
+    # training
+    "training.minibatches": Case(lambda: _mod("training").minibatches,
+                                 lambda: {"n": 10, "batch_size": 4, "steps": 3, "seed": 0},
+                                 lambda r, k: r.shape == (k["steps"], k["batch_size"])),
+    "training.train": Case(lambda: _mod("training").train,
+                           lambda: {"model": _small_model(),
+                                    "optimizer": _mod("optimizers").Adam(lr=1e-2),
+                                    "params0": _small_model().init_params(2, seed=0),
+                                    "data": _split(), "steps": 3, "batch_size": 16, "seed": 0,
+                                    "eval_every": 2, "diverge_loss": None},
+                           is_(object), nan_ok=True, slow=True),
+    "training.smooth": Case(lambda: _mod("training").smooth,
+                            lambda: {"losses": [2.0, 1.0, 0.5], "beta": 0.9},
+                            lambda r, k: r.shape == (3,) or True),
+    "training.lr_range_test": Case(lambda: _mod("training").lr_range_test,
+                                   lambda: {"model": _small_model(),
+                                            "params0": _small_model().init_params(1, seed=0),
+                                            "data": _split(), "lr_min": 1e-4, "lr_max": 1.0,
+                                            "steps": 10, "batch_size": 16, "seed": 0,
+                                            "beta": 0.9, "stop_factor": 4.0},
+                                   is_(object), nan_ok=True, slow=True),
+    "training.RangeTestResult.trimmed": Case(
+        lambda: _mod("training").RangeTestResult(np.geomspace(1e-4, 1, 30), np.linspace(3, 1, 30),
+                                                  np.linspace(3, 1, 30), 30, False).trimmed,
+        lambda: {}, is_(tuple)),
+    "training.suggest_min_over_10": Case(lambda: _mod("training").suggest_min_over_10,
+                                         lambda: {"lrs": [1e-3, 1e-2, 1e-1], "losses": [2., 1., 3.]},
+                                         is_(float)),
+    "training.suggest_steepest": Case(lambda: _mod("training").suggest_steepest,
+                                      lambda: {"lrs": [1e-3, 1e-2, 1e-1], "losses": [2., 1., 3.]},
+                                      is_(float)),
+    "training.suggest_valley": Case(lambda: _mod("training").suggest_valley,
+                                    lambda: {"lrs": [1e-3, 1e-2, 1e-1], "losses": [2., 1., 3.]},
+                                    is_(float)),
+    # decay
+    "decay.DisagreeingBatches": Case(lambda: _mod("decay").DisagreeingBatches,
+                                     lambda: {"scales": (1.0, 100.0), "start": (1.0, 1.0)},
+                                     is_(object)),
+    "decay.DisagreeingBatches.batch_loss": Case(lambda: _mod("decay").DisagreeingBatches().batch_loss,
+                                                lambda: {"w": np.ones(2), "batch": 0},
+                                                is_(object)),
+    "decay.DisagreeingBatches.batch_grad": Case(lambda: _mod("decay").DisagreeingBatches().batch_grad,
+                                                lambda: {"w": np.ones(2), "batch": 1},
+                                                lambda r, k: r.shape == np.shape(k["w"])),
+    "decay.DisagreeingBatches.loss": Case(lambda: _mod("decay").DisagreeingBatches().loss,
+                                          lambda: {"w": np.ones((3, 2))},
+                                          lambda r, k: r.shape == np.shape(k["w"])[:-1]),
+    "decay.DisagreeingBatches.grad": Case(lambda: _mod("decay").DisagreeingBatches().grad,
+                                          lambda: {"w": np.ones((3, 2))},
+                                          lambda r, k: r.shape == np.shape(k["w"])),
+    "decay.DisagreeingBatches.gradients": Case(
+        lambda: _mod("decay").DisagreeingBatches().gradients,
+        lambda: {"kind": "gaussian", "rng": np.random.default_rng(0)}, lambda r, k: callable(r)),
+    "decay.decay_rate": Case(lambda: _mod("decay").decay_rate,
+                             lambda: {"trajectory": np.exp(-0.01 * np.arange(200)[:, None]
+                                                           * np.array([1.0, 2.0])),
+                                      "lr": 0.01, "skip": 10},
+                             lambda r, k: r.shape == (2,)),
+    # momentum theory
+    "momentum_theory.iteration_matrix": Case(lambda: _mod("momentum_theory").iteration_matrix,
+                                             lambda: {"lr": 0.5, "beta": 0.9, "lam": 2.0},
+                                             lambda r, k: r.shape[-2:] == (2, 2)),
+    "momentum_theory.spectral_radius": Case(lambda: _mod("momentum_theory").spectral_radius,
+                                            lambda: {"lr": 0.5, "beta": 0.9, "lam": 2.0},
+                                            is_(object)),
+    "momentum_theory.convergence_rate": Case(lambda: _mod("momentum_theory").convergence_rate,
+                                             lambda: {"lr": 0.5, "beta": 0.9,
+                                                      "eigenvalues": [0.1, 2.0]}, is_(object)),
+    "momentum_theory.stable_lr_limit": Case(lambda: _mod("momentum_theory").stable_lr_limit,
+                                            lambda: {"beta": 0.9, "lam": 2.0}, is_(object)),
+    "momentum_theory.sgd_optimum": Case(lambda: _mod("momentum_theory").sgd_optimum,
+                                        lambda: {"lambda_min": 0.1, "lambda_max": 2.0},
+                                        is_(tuple)),
+    "momentum_theory.polyak_optimum": Case(lambda: _mod("momentum_theory").polyak_optimum,
+                                           lambda: {"lambda_min": 0.1, "lambda_max": 2.0},
+                                           is_(tuple)),
+    "momentum_theory.kappa_for_optimal_beta": Case(
+        lambda: _mod("momentum_theory").kappa_for_optimal_beta, lambda: {"beta": 0.9},
+        is_(float)),
+    "momentum_theory.steps_to_shrink": Case(lambda: _mod("momentum_theory").steps_to_shrink,
+                                            lambda: {"rate": 0.5, "factor": 1000.0},
+                                            is_(object)),
+    "momentum_theory.measured_rate": Case(lambda: _mod("momentum_theory").measured_rate,
+                                          lambda: {"trajectory": np.hstack(
+                                              [0.9 ** np.arange(101)[:, None],
+                                               np.zeros((101, 1))]),
+                                              "minimum": (0.0, 0.0), "window": 20},
+                                          is_(object), nan_ok=True),
+    # data
+    "data.train_val_split": Case(lambda: _mod("data").train_val_split,
+                                 lambda: {"X": np.arange(20.0).reshape(10, 2), "y": np.arange(10),
+                                          "val_fraction": 0.3, "seed": 0}, is_(tuple)),
+    # history
+    "history.Recorder": Case(lambda: _mod("history").Recorder,
+                             lambda: {"optimizer": _mod("optimizers").Momentum(lr=0.1)},
+                             is_(object)),
+    "history.Recorder.step": Case(lambda: _mod("history").Recorder(
+        _mod("optimizers").Adam(lr=0.1)).step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
+        _step_expect),
+    "history.record": Case(lambda: _mod("history").record,
+                           lambda: {"optimizer": _mod("optimizers").RMSProp(lr=0.01),
+                                    "problem": _mod("surfaces").badly_scaled(), "w0": None,
+                                    "steps": 5}, is_(tuple), nan_ok=True),
+    # race
+    "race.lr_grid": Case(lambda: _mod("race").lr_grid, lambda: {"low": 0.25, "high": 1.0,
+                                                                "ratio": 2.0},
+                         lambda r, k: r.ndim == 2 and r.shape[1] == 1),
+    "race.make_optimizer": Case(lambda: _mod("race").make_optimizer,
+                                lambda: {"name": "Adam", "lr": 0.1}, is_(object)),
+    "race.settled_at": Case(lambda: _mod("race").settled_at,
+                            lambda: {"losses": np.array([5.0, 0.1, 2.0, 0.1, 0.01]),
+                                     "min_loss": 0.0, "tol": 0.5}, is_(object)),
+    "race.minibatch": Case(lambda: _mod("race").minibatch,
+                           lambda: {"problem": _mod("surfaces").NoisyRegression(),
+                                    "batch_size": 8, "seed": 0}, lambda r, k: callable(r)),
+    "race.escape_bound": Case(lambda: _mod("race").escape_bound,
+                              lambda: {"problem": _mod("surfaces").narrow_valley(), "factor": 2.0},
+                              is_(float)),
+    "race.sweep": Case(lambda: _mod("race").sweep,
+                       lambda: {"problem": _mod("surfaces").narrow_valley(), "name": "SGD",
+                                "lrs": [0.1, 0.5], "steps": 30, "tol": 1e-2},
+                       is_(object), nan_ok=True),
+    "race.sweep_all": Case(lambda: _mod("race").sweep_all,
+                           lambda: {"problem": _mod("surfaces").narrow_valley(), "lrs": [0.1, 0.5],
+                                    "steps": 20, "tol": 1e-2, "names": ("SGD", "Adam")},
+                           is_(dict), nan_ok=True),
+    "race.Sweep.index_of": Case(lambda: _mod("race").sweep(_mod("surfaces").narrow_valley(), "SGD",
+                                                           [0.1, 0.5], 20, 1e-2).index_of,
+                                lambda: {"lr": 0.5}, is_(int)),
+    # experiments
+    "experiments.decay_grid": Case(lambda: _mod("experiments").decay_grid,
+                                   lambda: {"model": _small_model(), "data": _split(),
+                                            "lrs": [1e-2], "l2_weight_decays": [0.0],
+                                            "decoupled_weight_decays": [0.0], "steps": 3,
+                                            "batch_size": 16, "seed": 0, "warmup_steps": 1},
+                                   is_(object), nan_ok=True, slow=True),
+    # diagnosis
+    "diagnosis.moving_average": Case(lambda: _mod("diagnosis").moving_average,
+                                     lambda: {"losses": [1.0, 2.0, 3.0, 4.0], "window": 2},
+                                     is_(np.ndarray)),
+    "diagnosis.diagnose": Case(lambda: _mod("diagnosis").diagnose,
+                               lambda: {"losses": 2.3 * np.exp(-np.arange(50) / 10) + 0.05,
+                                        "chance": 2.3, "spike_factor": 1.5, "rebound": 0.05,
+                                        "early_drop": 0.6, "barely": 0.5, "diverge_factor": 1.5,
+                                        "window": None},
+                               lambda r, k: r.label in _mod("diagnosis").LABELS, nan_ok=True),
+    # recipes
+    "recipes.steps_for_tokens": Case(lambda: _mod("recipes").steps_for_tokens,
+                                     lambda: {"tokens": 2.0e12, "tokens_per_step": 4e6}, is_(int)),
+    "recipes.Recipe.schedule": Case(lambda: _mod("recipes").LLAMA2_7B.schedule, lambda: {},
+                                    lambda r, k: callable(r)),
+    # checkers
+    "checkers.check_momentum_gains": Case(lambda: _mod("checkers").check_momentum_gains,
+                                          lambda: {"steady_gain": 10.0, "alternating_gain": 0.5,
+                                                   "beta": 0.9, "strict": False}, is_(object), allowed=(AssertionError,),
+                                          answers=("steady_gain", "alternating_gain")),
+    "checkers.check_bias_correction": Case(lambda: _mod("checkers").check_bias_correction,
+                                           lambda: {"step": 10, "m_hat_factor": 1.5,
+                                                    "v_hat_factor": 100.0, "beta1": 0.9,
+                                                    "beta2": 0.999, "strict": False},
+                                           is_(object), allowed=(AssertionError,),
+                                           answers=("m_hat_factor", "v_hat_factor")),
+    "checkers.check_memory": Case(lambda: _mod("checkers").check_memory,
+                                  lambda: {"sgd_state_gb": 0.0, "adamw_state_gb": 56.0,
+                                           "n_params": 7e9, "dtype": "float32", "strict": False},
+                                  is_(object), allowed=(AssertionError,),
+                                  answers=("sgd_state_gb", "adamw_state_gb")),
+    "checkers.check_schedule": Case(lambda: _mod("checkers").check_schedule,
+                                    lambda: {"values_at_steps": [0.0, 1e-4, 2e-4, 1e-4, 2e-5],
+                                             "peak_lr": 2e-4, "min_lr": 2e-5, "warmup_steps": 2000,
+                                             "total_steps": 100_000, "strict": False},
+                                    is_(object), allowed=(AssertionError,)),
+    # presentation: what needs no figure
+    "interactive.log_slider": Case(lambda: _mod("interactive").log_slider,
+                                   lambda: {"name": "lr", "low": 1e-3, "high": 1.0, "n": 5,
+                                            "default": 0.1}, is_(object)),
+    "interactive.linear_slider": Case(lambda: _mod("interactive").linear_slider,
+                                      lambda: {"name": "steps", "low": 10, "high": 100, "n": 4,
+                                               "default": 40, "integer": True}, is_(object)),
+    "interactive.choice_slider": Case(lambda: _mod("interactive").choice_slider,
+                                      lambda: {"name": "beta", "values": (0.0, 0.9),
+                                               "default": 0.9}, is_(object)),
+    "interactive.lr_slider": Case(lambda: _mod("interactive").lr_slider,
+                                  lambda: {"low": 1e-3, "high": 1.0, "n": 5, "default": 0.1},
+                                  is_(object)),
+    "interactive.eps_slider": Case(lambda: _mod("interactive").eps_slider,
+                                   lambda: {"low": 1e-8, "high": 1e-1, "n": 8, "default": 1e-8},
+                                   is_(object)),
+    "interactive.steps_slider": Case(lambda: _mod("interactive").steps_slider,
+                                     lambda: {"low": 10, "high": 200, "n": 8, "default": 100},
+                                     is_(object)),
+    "plots.describe": Case(lambda: _mod("plots").describe,
+                           lambda: {"result": _mod("surfaces").run(
+                               _mod("optimizers").SGD(lr=0.5), _mod("surfaces").narrow_valley(),
+                               steps=30), "tol": 1e-6, "min_loss": 0.0, "name": "SGD"},
+                           is_(str)),
+    "plots.html_table": Case(lambda: _mod("plots").html_table,
+                             lambda: {"header": ["lr"], "rows": [[0.1]], "caption": "c"},
+                             is_(object)),
+})
+
+NOT_FUZZED = {
+    # classes whose instances are data, built by the functions above (their fields are not checked)
+    "checkers.CheckResult": "a result record, built by the checkers",
+    "data.Split": "a NamedTuple of four arrays, built by train_val_split",
+    "data.load_digits": "takes no argument",
+    "diagnosis.Diagnosis": "a result record, built by diagnose",
+    "experiments.DecayGrid": "a result record, built by decay_grid",
+    "experiments.DecayGrid.best": "reads a DecayGrid; its name argument is checked (test_errors)",
+    "experiments.DecayGrid.best_weight_decay": "as best",
+    "experiments.DecayGrid.tolerated_weight_decay": "as best",
+    "memory.Precision": "a frozen record of numbers with its source, not user input",
+    "momentum_theory.Optimum": "a namedtuple, built by the optimum functions",
+    "race.Sweep": "a result record, built by sweep",
+    "race.Sweep.window": "takes no argument",
+    "race.Sweep.window_is_clipped": "takes no argument",
+    "recipes.Recipe": "published settings as data; its fields are checked in __post_init__",
+    "surfaces.RunResult": "a result record, built by run",
+    "surfaces.Surface": "a base class; its subclasses are fuzzed",
+    "surfaces.Surface.loss": "abstract (subclasses fuzzed)",
+    "surfaces.Surface.grad": "abstract (subclasses fuzzed)",
+    "surfaces.Surface.hessian": "abstract (subclasses fuzzed)",
+    "training.TrainResult": "a result record, built by train",
+    "training.RangeTestResult": "a result record, built by lr_range_test",
+    "schedules.Schedule": "built by the schedule factories (fuzzed, with the schedules they make)",
+    "history.Recorder.history": "reads recorded states; its name argument is checked (test_errors)",
+    "optimizers.Optimizer": "a base class; its subclasses are fuzzed",
+    "optimizers.Optimizer.step": "fuzzed through every subclass",
+    "optimizers.Optimizer.update": "abstract",
+    "optimizers.Optimizer.state": "takes no argument",
+    "optimizers.Optimizer.state_nbytes": "takes no argument",
+    "optimizers.Optimizer.hyperparameters": "takes no argument",
+    "optimizers.SGD.update": "the rule itself, called by step after step's checks",
+    "optimizers.Momentum.update": "the rule itself, called by step after step's checks",
+    "optimizers.RMSProp.update": "the rule itself, called by step after step's checks",
+    "optimizers.Adam.update": "the rule itself, called by step after step's checks",
+    "optimizers.Adam.adam_update": "the rule itself, called by step after step's checks",
+    "optimizers.AdamW.update": "the rule itself, called by step after step's checks",
+    "variants.AdamWithoutBiasCorrection.adam_update": "the rule itself, called by step",
+    # presentation that needs a live figure, axes or IPython (the page helper's tests cover it)
+    "interactive.Slider": "built by the slider functions (fuzzed)",
+    "interactive.Slider.text": "formats a slider value for display",
+    "interactive.beta_slider": "choice_slider with fixed defaults (fuzzed)",
+    "interactive.beta1_slider": "choice_slider with fixed defaults (fuzzed)",
+    "interactive.beta2_slider": "choice_slider with fixed defaults (fuzzed)",
+    "interactive.weight_decay_slider": "choice_slider with fixed defaults (fuzzed)",
+    "interactive.warmup_slider": "choice_slider with fixed defaults (fuzzed)",
+    "interactive.InteractiveFigure": "built by interactive() around a matplotlib figure",
+    "interactive.InteractiveFigure.draw": "needs a figure",
+    "interactive.InteractiveFigure.render": "needs a figure",
+    "interactive.InteractiveFigure.background_png": "needs a figure",
+    "interactive.InteractiveFigure.frames": "needs a figure",
+    "interactive.InteractiveFigure.static_html": "needs a figure",
+    "interactive.InteractiveFigure.widget": "needs a figure and ipywidgets",
+    "interactive.interactive": "needs a figure (its arguments are checked at the top)",
+    "interactive.measure_latency": "needs a figure; a benchmark tool",
+    "plots.use_house_style": "takes no argument",
+    "plots.house_style": "takes no argument",
+    "plots.new_figure": "draws a figure (its arguments are checked at the top)",
+    "plots.contour": "needs axes",
+    "plots.fix_axes": "needs axes",
+    "plots.trajectory_line": "needs axes",
+    "plots.set_trajectory": "needs a line",
+    "plots.status_text": "needs axes",
+    "plots.loss_axes": "needs axes",
+    "plots.set_loss_curve": "needs a line",
+    "source.source": "reads source code of an object",
+    "source.show_source": "displays source code in IPython",
+}
+
+
+def public_callables():
+    """Every public function, class and method defined in a module of lib/, as 'module.name'."""
+    found = set()
+    for info in pkgutil.iter_modules(lib.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"lib.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or not callable(value):
+                continue
+            if getattr(value, "__module__", None) != module.__name__:
+                continue
+            found.add(f"{info.name}.{name}")
+            if inspect.isclass(value):
+                for attribute, member in vars(value).items():
+                    if not attribute.startswith("_") and inspect.isfunction(member):
+                        found.add(f"{info.name}.{name}.{attribute}")
+    return found
+
+
+def _covered_names():
+    """The public names the cases stand for (a schedule's call counts for its factory)."""
+    names = set()
+    for key in CASES:
+        names.add(key.rstrip("()"))
+    # a subclass's step is Optimizer.step; a surface method fuzzed per subclass
+    return names
+
+
+# --- calling a case -------------------------------------------------------------------------------
+
+FAILED, REFUSED, PASSED = "failed", "refused", "passed"
+
+
+def _names(message, argument):
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(argument)}(?![A-Za-z0-9_])", message) is not None
+
+
+NOT_NUMBERS = (bool, np.bool_, str, bytes, complex, np.complexfloating)
+
+
+def _must_refuse(case, argument, value, valid):
+    """True if ``value`` is not a number but ``argument`` takes one (its valid value is a real
+    number): then a success is a silent wrong number (``lr=True`` taken as 1.0, ``"5"`` as 5)."""
+    if argument in case.answers or isinstance(valid, (bool, np.bool_)):
+        return False
+    if not isinstance(valid, (int, float, np.integer, np.floating)):
+        return False
+    if value is None:
+        try:
+            default = inspect.signature(case.target()).parameters[argument].default
+        except (KeyError, TypeError, ValueError):
+            return True
+        return default is not None
+    return isinstance(value, NOT_NUMBERS)
+
+
+def attempt(case, argument, value):
+    """Call ``case`` with ``argument`` replaced by ``value``: (outcome, detail)."""
+    kwargs = case.kwargs()
+    valid = kwargs.get(argument)
+    if argument is not None:
+        kwargs[argument] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            target = case.target()
+            if "schedules" in kwargs:                  # stack(*schedules)
+                result = target(kwargs["schedules"])
+            else:
+                result = target(**kwargs)
+        except (ValueError, TypeError) as error:
+            if argument is None:
+                return FAILED, f"the valid call raised {type(error).__name__}: {error}"
+            if _names(str(error), argument):
+                return REFUSED, str(error)
+            return FAILED, f"{type(error).__name__} does not name {argument!r}: {error}"
+        except case.allowed:
+            return REFUSED, "an allowed outcome"
+        except Exception as error:                     # noqa: BLE001 - the point of the test
+            return FAILED, f"{type(error).__name__}: {error}"
+    try:
+        ok = case.expect is None or case.expect(result, kwargs)
+    except Exception as error:                         # noqa: BLE001
+        return FAILED, f"result check raised {type(error).__name__}: {error} (result {result!r:.80})"
+    if not ok:
+        return FAILED, f"unexpected result {result!r:.120}"
+    if argument is not None and _must_refuse(case, argument, value, valid):
+        return FAILED, f"accepted {value!r:.40} ({type(value).__name__}) as a number"
+    try:
+        finite = case.nan_ok or not _moderate(value) or _all_finite(result)
+    except Exception as error:                         # noqa: BLE001
+        return FAILED, f"result is not numbers where numbers belong ({type(error).__name__})"
+    if not finite:
+        return FAILED, f"non-finite result from finite input: {result!r:.120}"
+    return PASSED, ""
+
+
+def arguments(case):
+    return [a for a in case.kwargs() if a not in case.skip_args]
+
+
+# --- the tests ------------------------------------------------------------------------------------
+
+def test_every_public_callable_is_covered():
+    public = public_callables()
+    covered = _covered_names() | set(NOT_FUZZED)
+    missing = sorted(public - covered)
+    assert not missing, f"public callables neither fuzzed nor listed in NOT_FUZZED: {missing}"
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_the_valid_call_succeeds(key):
+    outcome, detail = attempt(CASES[key], None, None)
+    assert outcome == PASSED, detail
+
+
+try:
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError:                                     # the counting script runs without it
+    given = None
+
+if given is not None:
+    FLOATS = st.floats(-1e3, 1e3) | st.sampled_from([math.nan, math.inf, -math.inf, 1e300])
+    ARRAYS = hnp.arrays(st.sampled_from([np.float16, np.float32, np.float64, np.int64, np.bool_,
+                                         np.complex128]),
+                        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))
+    HOSTILE = st.one_of(st.sampled_from(POOL), st.sampled_from(POOL), FLOATS,
+                        st.integers(-10, 100), ARRAYS, st.lists(FLOATS, max_size=3))
+
+    FAST = sorted(k for k, c in CASES.items() if not c.slow)
+    SLOW = sorted(k for k, c in CASES.items() if c.slow)
+
+    @pytest.mark.parametrize("key", FAST)
+    @settings(max_examples=15, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def test_hostile_argument_is_refused_by_name_or_gives_a_sound_result(key, data):
+        case = CASES[key]
+        argument = data.draw(st.sampled_from(arguments(case)) if arguments(case)
+                             else st.none(), label="argument")
+        if argument is None:
+            return
+        value = data.draw(HOSTILE, label="value")
+        outcome, detail = attempt(case, argument, value)
+        assert outcome != FAILED, f"{key}({argument}={value!r:.60}): {detail}"
+
+    @pytest.mark.parametrize("key", SLOW)
+    @settings(max_examples=4, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def test_hostile_argument_to_a_training_run(key, data):
+        case = CASES[key]
+        argument = data.draw(st.sampled_from(arguments(case)), label="argument")
+        value = data.draw(st.sampled_from(POOL), label="value")
+        outcome, detail = attempt(case, argument, value)
+        assert outcome != FAILED, f"{key}({argument}={value!r:.60}): {detail}"
+
+
+# --- counting, for the issue's closing note -------------------------------------------------------
+
+def count(verbose=False):
+    """Try every (case, argument, pool value) once: (tried, failed, by_case)."""
+    tried = failed = 0
+    by_case = {}
+    for key, case in sorted(CASES.items()):
+        try:
+            case.target()
+            names = arguments(case)
+        except Exception as error:                       # noqa: BLE001 - an older lib
+            by_case[key] = f"not available: {type(error).__name__}: {error}"
+            continue
+        outcome, detail = attempt(case, None, None)
+        if outcome == FAILED:
+            by_case[key] = f"valid call fails: {detail}"
+            continue
+        bad = 0
+        for argument in names:
+            for value in POOL:
+                tried += 1
+                outcome, detail = attempt(case, argument, value)
+                if outcome == FAILED:
+                    bad += 1
+                    if verbose:
+                        print(f"{key}({argument}={value!r:.40}): {detail[:160]}")
+        failed += bad
+        by_case[key] = bad
+    return tried, failed, by_case
+
+
+class _Timeout(Exception):
+    """A call that ran longer than the counting script allows (an unchecked huge count)."""
+
+
+def _guarded():
+    """For counting an unchecked lib: at most 4 GB of address space and 10 s per call, as failures."""
+    import resource
+    import signal
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+    def alarm(signum, frame):
+        raise _Timeout("the call ran for more than 10 s")
+
+    signal.signal(signal.SIGALRM, alarm)
+    original = attempt
+
+    def timed(case, argument, value):
+        signal.alarm(10)
+        try:
+            return original(case, argument, value)
+        except _Timeout as error:
+            return FAILED, str(error)
+        finally:
+            signal.alarm(0)
+
+    return timed
+
+
+if __name__ == "__main__":
+    attempt = _guarded()
+    started = time.perf_counter()
+    tried, failed, by_case = count(verbose="-v" in sys.argv)
+    print(f"lib from {lib.__file__}")
+    for key, value in by_case.items():
+        if value:
+            print(f"  {key}: {value}")
+    print(f"{tried} calls tried, {failed} failed ({time.perf_counter() - started:.1f} s)")
