@@ -26,11 +26,21 @@ from . import _checks
 
 
 def within(losses, min_loss, tol):
-    """``losses - min_loss < tol`` elementwise (False where the loss is NaN)."""
-    tol = _checks.non_negative("tol", tol)
-    losses = np.asarray(losses, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return (losses - min_loss) < tol
+    """``losses - min_loss < tol`` elementwise (False where the loss is NaN), shape of ``losses``.
+
+    ``losses`` has a step axis first, shape (steps + 1, ...); ``min_loss`` is a real number
+    (-inf allowed: then every finite loss is within); ``tol`` a number >= 0.
+    """
+    losses = _checks.real_array("losses", losses, "losses, an array (steps + 1, ...)")
+    if losses.ndim == 0 or len(losses) == 0:
+        raise ValueError("losses must have a step axis (an array of shape (steps + 1, ...)), "
+                         f"got {_checks.show(losses)}")
+    min_loss = _checks.real_array("min_loss", min_loss, "a real number (-inf allowed)")
+    if min_loss.ndim != 0 or np.isnan(min_loss) or min_loss == np.inf:
+        raise ValueError(f"min_loss must be a real number (-inf allowed), got {_checks.show(min_loss)}")
+    tol = _checks.scalar("tol", tol, 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (losses - float(min_loss)) < tol
 
 
 def first_touch(losses, min_loss, tol):
@@ -125,7 +135,13 @@ def unbroken_run(ok):
     >>> unbroken_run([False, False]).length
     0
     """
-    ok = np.asarray(ok)
+    what = "a 1-d array of booleans (one per grid point)"
+    try:
+        ok = np.asarray(ok)
+    except (TypeError, ValueError):
+        raise ValueError(f"ok must be {what}, got {_checks.shown(ok)}") from None
+    if ok.dtype.kind not in "biuf" or (ok.dtype.kind == "f" and not np.all(np.isfinite(ok))):
+        raise ValueError(f"ok must be {what}, got {_checks.show(ok)} (dtype {ok.dtype})")
     if ok.ndim != 1:
         raise ValueError(f"ok must be a 1-d array of booleans (one per grid point), got shape {ok.shape}")
     ok = ok.astype(bool)

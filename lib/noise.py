@@ -29,15 +29,32 @@ from . import _checks
 from .surfaces import run
 
 
+def _seeds(seeds):
+    seeds = [_checks.seed("seeds (each)", seed) for seed in _checks.sequence("seeds", seeds,
+                                                                            "a list of seeds")]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed, got none")
+    return [int(seed) for seed in seeds]
+
+
+def _noisy_problem(problem):
+    if not callable(getattr(problem, "minibatch_grad", None)):
+        raise ValueError("problem must have minibatch gradients (a lib.surfaces.NoisyRegression), "
+                         f"got {_checks.shown(problem)}")
+    return problem
+
+
 def seeded_minibatch_grad(problem, batch_size, seeds):
     """A gradient function for weights of shape (len(seeds), ..., 2): block k of the weights gets
     minibatch gradients (``problem.minibatch_grad``) drawn from ``np.random.default_rng(seeds[k])``.
 
     Each call draws fresh minibatches, so the function belongs to one run: make a new one per run.
     """
-    seeds = [int(seed) for seed in seeds]
-    if not seeds:
-        raise ValueError("seeds must name at least one seed, got none")
+    problem = _noisy_problem(problem)
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
+    if batch_size > getattr(problem, "n_samples", batch_size):
+        raise ValueError(f"batch_size must be in [1, {problem.n_samples}], got {batch_size}")
+    seeds = _seeds(seeds)
     rngs = [np.random.default_rng(seed) for seed in seeds]
 
     def grad(w):
@@ -60,11 +77,16 @@ def seeded_runs(optimizer, problem, batch_size, seeds, steps, w0=None):
     (steps + 1, seeds) for scalar hyperparameters), the full-batch loss at every point. The optimizer
     may be wrapped in a :class:`lib.history.Recorder` to keep its state at every step.
     """
-    seeds = [int(seed) for seed in seeds]
+    seeds = _seeds(seeds)
+    problem = _noisy_problem(problem)
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
     rule = getattr(optimizer, "optimizer", optimizer)   # a lib.history.Recorder wraps the rule
+    if not (callable(getattr(rule, "step", None)) and hasattr(rule, "t")):
+        raise ValueError("optimizer must be an optimizer from lib.optimizers (something with "
+                         f"step(w, grad) and t), got {_checks.shown(optimizer)}")
     settings = np.broadcast_shapes(*(np.shape(value) for value in vars(rule).values()
                                      if isinstance(value, np.ndarray)), ())
-    start = np.asarray(problem.start if w0 is None else w0, dtype=float)
+    start = np.asarray(problem.start) if w0 is None else _checks.point("w0", w0)
     shape = (len(seeds),) + tuple(settings[:-1]) + (2,)
     starts = np.broadcast_to(start, shape)
     return run(optimizer, problem, starts, steps=steps,
@@ -76,6 +98,8 @@ def noise_floor(result, window):
 
     NaN for a run that diverged (its losses are NaN from then on).
     """
+    if not (hasattr(result, "losses") and hasattr(result, "min_loss")):
+        raise ValueError(f"result must be a RunResult (what run returns), got {_checks.shown(result)}")
     window = _checks.count("window", window, minimum=1)
     losses = np.asarray(result.losses, dtype=float)
     if window > len(losses):
@@ -90,7 +114,13 @@ def spread(values, axis=0):
     >>> spread(np.array([3.0, 1.0, 2.0, 10.0]))
     (1.0, 2.5, 10.0)
     """
-    values = np.asarray(values, dtype=float)
+    values = _checks.real_array("values", values, "an array of numbers (seeds along axis)")
+    if values.size == 0 or values.ndim == 0:
+        raise ValueError(f"values must be a non-empty array, got {_checks.show(values)}")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) \
+            or not -values.ndim <= axis < values.ndim:
+        raise ValueError(f"axis must be an axis of values (an int in [{-values.ndim}, "
+                         f"{values.ndim})), got {_checks.shown(axis)}")
     low, mid, high = np.min(values, axis=axis), np.median(values, axis=axis), np.max(values, axis=axis)
     if low.ndim == 0:
         return float(low), float(mid), float(high)

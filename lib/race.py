@@ -86,14 +86,6 @@ def settled_at(losses, min_loss, tol):
     >>> settled_at(np.array([5.0, 0.1, 2.0, 0.1, 0.01]), 0.0, tol=0.5)     # it bounced at step 2
     3
     """
-    losses = _checks.real_array("losses", losses, "losses, an array (steps + 1, ...)")
-    if losses.ndim == 0 or len(losses) == 0:
-        raise ValueError(f"losses must be an array (steps + 1, ...), got {_checks.show(losses)}")
-    min_loss = _checks.real_array("min_loss", min_loss, "a real number (-inf allowed)")
-    if min_loss.ndim != 0 or np.isnan(min_loss) or min_loss == np.inf:
-        raise ValueError(f"min_loss must be a real number (-inf allowed), got {_checks.show(min_loss)}")
-    min_loss = float(min_loss)
-    tol = _checks.scalar("tol", tol, 0.0)
     return convergence.settled_at(losses, min_loss, tol)
 
 

@@ -141,9 +141,13 @@ def steps_with_batch_ramp(tokens, start_batch, full_batch, ramp_tokens, linear_i
     >>> round(steps_with_batch_ramp(4.0, 1.0, 3.0, 4.0), 4)            # 4/2 ln 3
     2.1972
     """
-    if not 0 < start_batch <= full_batch:
-        raise ValueError(f"need 0 < start_batch <= full_batch, got {start_batch!r}, {full_batch!r}")
-    if linear_in not in ("tokens", "steps"):
+    tokens = _checks.scalar("tokens", tokens, 0.0, 1e30, high_open=False)
+    start_batch = _checks.scalar("start_batch", start_batch, 0.0, 1e30, low_open=True, high_open=False)
+    full_batch = _checks.scalar("full_batch", full_batch, 0.0, 1e30, low_open=True, high_open=False)
+    ramp_tokens = _checks.scalar("ramp_tokens", ramp_tokens, 0.0, 1e30, low_open=True, high_open=False)
+    if not start_batch <= full_batch:
+        raise ValueError(f"full_batch must be >= start_batch ({start_batch!r}), got {full_batch!r}")
+    if not isinstance(linear_in, str) or linear_in not in ("tokens", "steps"):
         raise ValueError(f"linear_in must be 'tokens' or 'steps', got {linear_in!r}")
     b0, B, R = float(start_batch), float(full_batch), float(ramp_tokens)
     ramped = min(float(tokens), R)

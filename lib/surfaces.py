@@ -624,7 +624,9 @@ def steps_to_settle(result, tol, window=None):
     >>> steps_to_tolerance(bouncing, tol=1e-3), steps_to_settle(bouncing, tol=1e-3)
     (6, None)
     """
-    tol = _checks.positive("tol", tol)
+    tol = _checks.scalar("tol", tol, 0.0, low_open=True)
+    if not isinstance(result, RunResult):
+        raise ValueError(f"result must be a RunResult (what run returns), got {_checks.shown(result)}")
     if not np.isfinite(result.min_loss):
         raise ValueError("steps_to_settle needs a problem with a finite min_loss")
     return convergence.settled_at(result.losses, result.min_loss, tol, window=window)

@@ -614,8 +614,10 @@ def test_the_control_the_book_lib_does_state_answers():
 def test_the_student_folder_holds_only_the_modules_its_notebook_needs(generated):
     shipped = {p.name for p in (generated / NAME / "student" / "lib").glob("*.py")}
     # practice imports checkers, data, diagnosis, model, optimizers, plots, schedules, surfaces and
-    # training; they import _checks. Nothing else (memory, recipes, interactive, ...) is shipped.
-    assert shipped == {"__init__.py", "_checks.py", "checkers.py", "data.py", "diagnosis.py",
+    # training; they import _checks, and plots and surfaces import convergence (the one definition
+    # of "converged"). Nothing else (memory, recipes, interactive, ...) is shipped.
+    assert shipped == {"__init__.py", "_checks.py", "checkers.py", "convergence.py", "data.py",
+                       "diagnosis.py",
                        "model.py", "optimizers.py", "plots.py", "schedules.py", "surfaces.py",
                        "training.py"}
     assert (generated / NAME / "student" / "lib" / "data" / "digits.csv.gz").is_file()
