@@ -77,7 +77,9 @@ class Optimizer:
 
     def lr_at(self, k):
         """The learning rate used by the ``k``-th call of ``step`` (k = 0, 1, 2, ...)."""
-        k = _checks.count("k", k)
+        return self._lr(_checks.count("k", k))
+
+    def _lr(self, k):
         if callable(self.lr):
             return _checks.non_negative(f"lr (the schedule's value at step {k})", self.lr(k))
         return self.lr
@@ -93,21 +95,23 @@ class Optimizer:
         if g.shape != w.shape:
             raise ValueError(f"grad must have the shape of w {w.shape}, got {g.shape}")
         g = g.astype(w.dtype, copy=False)                          # computed in the weights' dtype
-        lr = self.lr_at(self.t)
+        lr = self._lr(self.t)                                      # t is the optimizer's own count
         if isinstance(lr, np.ndarray):
             lr = lr.astype(w.dtype, copy=False)
-        shape = self._step_shape(w, lr)
+        hyper = self.hyperparameters()
+        shape = self._step_shape(w, lr, hyper)
         self._check_state(w, shape)
         if shape != w.shape:                                       # a sweep's first step
             w, g = np.broadcast_to(w, shape), np.broadcast_to(g, shape)
         saved_t, saved_state = self.t, {name: getattr(self, name) for name in self.state_names}
-        originals = self._use_dtype(w.dtype)
+        originals = self._use_dtype(w.dtype, hyper)
         try:
             with np.errstate(all="ignore"):                        # overflow is reported as NaN
                 self.t += 1
                 new = self.update(w, g, lr)
                 state = [getattr(self, name) for name in self.state_names]
-                overflowed = [~np.isfinite(s) for s in state if s is not None]
+                overflowed = [~np.isfinite(s) for s in state
+                              if s is not None and not np.isfinite(s).all()]
         except BaseException:
             self.t = saved_t
             for name, value in saved_state.items():
@@ -116,20 +120,32 @@ class Optimizer:
         finally:
             for name, value in originals.items():
                 setattr(self, name, value)
-        if overflowed:
+        if overflowed:                                             # no silent freeze: NaN weights
             gone = np.logical_or.reduce(overflowed) if len(overflowed) > 1 else overflowed[0]
-            if gone.any():                                         # no silent freeze: NaN weights
-                new = np.where(gone, np.nan, new).astype(w.dtype, copy=False)
+            new = np.where(gone, np.nan, new).astype(w.dtype, copy=False)
         return new
 
     def hyperparameters(self):
         """The hyperparameters other than ``lr``, by name (numbers or arrays)."""
         return {name: getattr(self, name) for name in self._arg_names if name != "lr"}
 
-    def _step_shape(self, w, lr):
-        """The shape of the new weights: ``w``'s, broadcast with every hyperparameter's."""
+    def _step_shape(self, w, lr, hyper):
+        """The shape of the new weights: ``w``'s, broadcast with every hyperparameter's.
+
+        Remembered per combination of shapes (the hyperparameters are numbers or float arrays,
+        see :mod:`lib._checks`), so a long run pays for the broadcast check once.
+        """
+        named = [("lr", lr), *hyper.items()]
+        key = (w.shape, *(getattr(value, "shape", ()) for _, value in named))
+        cache = self.__dict__.setdefault("_shapes", {})
+        if key not in cache:
+            cache[key] = self._broadcast_shape(w, named)
+        return cache[key]
+
+    @staticmethod
+    def _broadcast_shape(w, named):
         shape = w.shape
-        for name, value in [("lr", lr), *self.hyperparameters().items()]:
+        for name, value in named:
             try:
                 shape = np.broadcast_shapes(shape, np.shape(value))
             except ValueError:
@@ -151,11 +167,11 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__} holds state for {held.dtype} weights, got "
                                  f"w of dtype {w.dtype}; create a new optimizer to start fresh")
 
-    def _use_dtype(self, dtype):
+    def _use_dtype(self, dtype, hyper):
         """Swap array hyperparameters for copies in ``dtype`` (cached); return the originals."""
         originals = {}
         cache = self.__dict__.setdefault("_in_dtype", {})
-        for name, value in self.hyperparameters().items():
+        for name, value in hyper.items():
             if isinstance(value, np.ndarray) and value.dtype != dtype:
                 key = (name, np.dtype(dtype).str)
                 if key not in cache or cache[key][0] is not value:
@@ -350,8 +366,13 @@ class AdamW(Adam):
         return w - lr * (self.adam_update(g) + self.weight_decay * w)  # decoupled weight decay
 
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 def _float_array(name, x):
     """``x`` as a float32 or float64 array (integers become float64); anything else is refused."""
+    if type(x) is np.ndarray and x.dtype in _FLOATS:               # the common case, checked fast
+        return x
     if _checks._refused(x):
         raise ValueError(f"{name} must be an array of real numbers, got {_checks.shown(x)}")
     try:
