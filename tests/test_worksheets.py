@@ -180,16 +180,22 @@ def test_generating_writes_the_three_versions_and_a_manifest(generated):
             assert myst not in text, f"{version}: MyST markup {myst!r} left in the worksheet"
 
 
-def test_the_teacher_notebook_is_an_nbgrader_source(generated, tmp_path):
-    # A teacher drops teacher/ into an nbgrader course as source/<name>/: nbgrader itself must
-    # accept it and produce a release without the solutions.
+def _course(generated, tmp_path):
+    """An nbgrader course folder with the teacher notebook as source/<name>/, as a teacher sets it up."""
+    import shutil
     course = tmp_path / "course"
     (course / "source").mkdir(parents=True)
-    import shutil
     shutil.copytree(generated / NAME / "teacher", course / "source" / NAME)
     (course / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "optbook"\n'
         'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n')
+    return course
+
+
+def test_the_teacher_notebook_is_an_nbgrader_source(generated, tmp_path):
+    # A teacher drops teacher/ into an nbgrader course as source/<name>/: nbgrader itself must
+    # accept it and produce a release without the solutions.
+    course = _course(generated, tmp_path)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
     done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME],
                           cwd=course, env=env, capture_output=True, text=True, timeout=180)
@@ -392,12 +398,7 @@ def test_a_class_end_to_end_through_nbgrader(generated, tmp_path):
     import shutil
     from nbgrader.api import Gradebook
 
-    course = tmp_path / "course"
-    (course / "source").mkdir(parents=True)
-    shutil.copytree(generated / NAME / "teacher", course / "source" / NAME)
-    (course / "nbgrader_config.py").write_text(
-        'c = get_config()\nc.CourseDirectory.course_id = "optbook"\n'
-        'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n')
+    course = _course(generated, tmp_path)
     nbgrader(course, "generate_assignment", NAME)
     release = course / "release" / NAME
     released = nbformat.read(release / f"{NAME}.ipynb", as_version=4)
