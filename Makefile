@@ -8,7 +8,7 @@ SITE   := _build/html/index.html
 # The book's matrices are small: one BLAS thread is faster than two fighting over 2 cores.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: book book-fast test test-unit test-notebooks test-site lab bench worksheets screenshots clean setup
+.PHONY: book book-fast test test-unit test-notebooks test-site lab bench worksheets readability screenshots clean setup
 
 setup: $(STAMP)
 
@@ -58,6 +58,10 @@ test-site: $(STAMP) $(SITE)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/site
 
 screenshots: test-site
+
+# Words and numbers of each chapter's main path (issue 12's readability measure).
+readability: $(STAMP)
+	$(BIN)/python tools/count_main_path.py
 
 worksheets: $(STAMP)
 	$(BIN)/python tools/make_worksheets.py
