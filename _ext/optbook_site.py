@@ -98,7 +98,12 @@ def externalise_frames(app, pagename, templatename, context, doctree):
     context["body"] = TWIN_IMAGE.sub(image, FRAMES.sub(frames, body))
 
 
-DEFERRABLE = ("interactive.js", "searchtools.js", "language_data.js", "searchindex.js")
+DEFERRABLE = ("interactive.js", "searchtools.js", "language_data.js", "searchindex.js",
+              # the theme's and extensions' head scripts: each starts its work on DOMContentLoaded
+              # (or checks document.readyState), and the inline configuration scripts between them
+              # only set variables that they read then; deferred, they keep their order.
+              "doctools.js", "sphinx_highlight.js", "clipboard.min.js", "copybutton.js",
+              "sphinx-book-theme.js", "togglebutton.js", "design-tabs.js")
 
 
 def defer_book_scripts(app, pagename, templatename, context, doctree):
@@ -135,7 +140,10 @@ def finish_pages(app, exception):
       1.5 MB script that swaps every icon for an SVG. The CSS alone draws the same icons; the script
       was a third of a chapter's first load and of every search. Its template hard-codes the tag.
     * Static figures load lazily, with their size given, so the page does not jump as they arrive.
-    * The search scripts that the theme's templates write into every head are deferred.
+    * The search scripts that the theme's templates write into every head (117 KB with the index)
+      are needed only by the search page: search-as-you-type is off (``search_as_you_type`` is
+      false in every page's options), and the search field sends the reader to ``search.html``.
+      Other pages no longer load them; the search page loads them deferred.
     """
     if exception is not None or app.builder.format != "html" or not app.config.optbook_light_pages:
         return
@@ -152,7 +160,10 @@ def finish_pages(app, exception):
             continue
         text = path.read_text(encoding="utf-8")
         new = PAGE_IMAGE.sub(lazy, FONTAWESOME_JS.sub("", text))
-        new = SEARCH_SCRIPT.sub(r'<script defer src="\1"></script>', new)
+        if path.relative_to(app.outdir).as_posix() == "search.html":
+            new = SEARCH_SCRIPT.sub(r'<script defer src="\1"></script>', new)
+        else:
+            new = SEARCH_SCRIPT.sub("", new)
         if new != text:
             path.write_text(new, encoding="utf-8")
 
@@ -184,6 +195,112 @@ def mathjax_after_first_paint(app, pagename, templatename, context, doctree):
             url = json.dumps(context["pathto"](filename, 1))
             app.builder.add_js_file("", body=MATHJAX_AFTER_FIRST_PAINT % url)
             break
+
+
+# ---- lighter pages: only the CSS rules the site can use -------------------------------------------
+
+UNPURGED = "optbook-unpurged"
+PURGE_SKIP = ("vendor", "mathjax", UNPURGED, "fonts")
+PURGE_MARK = "/* optbook: rules that no page of this site can match are left out; the theme's file is in _static/optbook-unpurged/ */\n"
+_FUNCTIONAL_PSEUDO = re.compile(r":[\w-]+\((?:[^()]|\([^()]*\))*\)")
+_ATTRIBUTE_OR_STRING = re.compile(r"\[[^\]]*\]|\"[^\"]*\"|'[^']*'")
+_CLASS_OR_ID = re.compile(r"[.#](-?[A-Za-z_][A-Za-z0-9_-]*)")
+
+
+def _site_tokens(outdir):
+    """Every word-like token of every page and every script of the site: the class names and ids
+    any page has or any script can set (as a literal string), and a great many more."""
+    tokens = set()
+    for path in Path(outdir).rglob("*"):
+        parts = path.relative_to(outdir).parts
+        if path.suffix not in (".html", ".js") or parts[0] in (ASSETS,) or "mathjax" in parts:
+            continue
+        tokens.update(re.findall(r"[A-Za-z0-9_-]+", path.read_text(encoding="utf-8", errors="ignore")))
+    return tokens
+
+
+def selector_may_match(selector, tokens):
+    """False only when every alternative of ``selector`` needs a class or id that no page or script
+    of the site contains. Conservative: the insides of functional pseudo-classes (``:not(.a)``,
+    ``:is(.a, .b)``, ``:has(...)``) and attribute selectors are ignored, and a selector with an
+    escaped character is always kept."""
+    if "\\" in selector:
+        return True
+    for alternative in _split_selector_list(selector):
+        bare = _FUNCTIONAL_PSEUDO.sub("", _ATTRIBUTE_OR_STRING.sub("", alternative))
+        if all(name in tokens for name in _CLASS_OR_ID.findall(bare)):
+            return True
+    return False
+
+
+def _split_selector_list(selector):
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(selector):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(selector[start:i])
+            start = i + 1
+    return parts + [selector[start:]]
+
+
+def purge_rules(css, tokens):
+    """``css`` without the style rules that no element of the site can match (at-rules other than
+    @media, @supports, @layer and @container, such as @font-face and @keyframes, are all kept)."""
+    import tinycss2
+
+    def prune(rules):
+        kept = []
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                if selector_may_match(tinycss2.serialize(rule.prelude), tokens):
+                    kept.append(tinycss2.serialize([rule]))
+            elif rule.type == "at-rule" and rule.content is not None and rule.lower_at_keyword in (
+                    "media", "supports", "layer", "container"):
+                inner = prune(tinycss2.parse_blocks_contents(rule.content, skip_comments=True,
+                                                             skip_whitespace=True))
+                if inner:
+                    kept.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{''.join(inner)}}}")
+            elif rule.type not in ("comment", "whitespace"):
+                kept.append(tinycss2.serialize([rule]))
+        return kept
+
+    return "\n".join(prune(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)))
+
+
+def purge_stylesheets(app, exception):
+    """The theme's stylesheets hold up every first paint: 590 KB, of which the site uses a quarter
+    (most is Bootstrap's utility classes and the ipywidgets styles, for widgets the pages never
+    render). Each theme and extension stylesheet under ``_static`` is rewritten with only the rules
+    that some page or script of the site can match (:func:`selector_may_match`); the original is
+    kept in ``_static/optbook-unpurged/``, where ``tests/site/test_purged_css.py`` loads it to check
+    that every element of the pages is styled exactly as before. The project's own stylesheets
+    (``_static/`` beside ``_config.yml``) are left as they are. Sphinx's basic.css, which the theme
+    reaches through an @import (one more round trip before the first paint), is inlined."""
+    if exception is not None or app.builder.format != "html" or not app.config.optbook_light_pages:
+        return
+    static = Path(app.outdir) / "_static"
+    own = {p.name for p in (Path(app.confdir) / "_static").glob("*.css")}
+    tokens = _site_tokens(app.outdir)
+    for path in sorted(static.rglob("*.css")):
+        relative = path.relative_to(static)
+        if relative.parts[0] in PURGE_SKIP or (len(relative.parts) == 1 and path.name in own):
+            continue
+        original = static / UNPURGED / relative
+        text = path.read_text(encoding="utf-8")
+        if text.startswith(PURGE_MARK):        # purged by an earlier build that Sphinx did not recopy
+            text = original.read_text(encoding="utf-8")
+        else:
+            original.parent.mkdir(parents=True, exist_ok=True)
+            original.write_text(text, encoding="utf-8")
+        path.write_text(PURGE_MARK + purge_rules(text, tokens) + "\n", encoding="utf-8")
+    theme, basic = static / "styles" / "theme.css", static / "basic.css"
+    if theme.exists() and basic.exists() and '@import "../basic.css";' in theme.read_text(encoding="utf-8"):
+        inlined = re.sub(r"url\((?![\"']?(?:data:|/|https?:))([\"']?)", r"url(\1../", basic.read_text(encoding="utf-8"))
+        theme.write_text(theme.read_text(encoding="utf-8").replace('@import "../basic.css";', inlined),
+                         encoding="utf-8")
 
 
 # ---- book-fast after a lib/ edit -----------------------------------------------------------------
@@ -250,6 +367,7 @@ def setup(app):
     app.connect("html-page-context", externalise_frames)
     app.connect("html-page-context", defer_book_scripts)
     app.connect("build-finished", finish_pages)
+    app.connect("build-finished", purge_stylesheets, priority=900)   # after the theme rewrites pygments.css
     app.connect("html-page-context", mathjax_after_first_paint, priority=900)
     app.connect("config-inited", launch_buttons_need_a_repository)
     # Early: html-page-context stops at the first handler that returns a template name.
