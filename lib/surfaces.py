@@ -679,3 +679,104 @@ def _turned_window(xlim, ylim, turn):
     """The smallest axis-aligned window holding the window (xlim, ylim) after ``turn``."""
     corners = np.array([[x, y] for x in xlim for y in ylim]) @ turn.T
     return (corners[:, 0].min(), corners[:, 0].max()), (corners[:, 1].min(), corners[:, 1].max())
+
+
+# --- one dimension: the tools chapter's first problem ----------------------------------------------
+
+class Parabola:
+    r"""The 1-D problem of the tools chapter: a parabola with its minimum at 0.
+
+    .. math:: f(x) = \tfrac{\lambda}{2} x^2, \qquad f'(x) = \lambda x, \qquad f''(x) = \lambda
+
+    ``lam`` is the curvature :math:`\lambda` (the 1-D Hessian); the default 2 gives
+    :math:`f(x) = x^2`. Gradient descent multiplies x by :math:`1 - \mathrm{lr}\,\lambda` per step:
+    it creeps for lr < 1/lam, overshoots and oscillates for 1/lam < lr < 2/lam, diverges above.
+    ``loss``, ``grad`` and ``hessian`` take x of any shape. Train it with :func:`run_1d`.
+
+    >>> f = parabola()                      # f(x) = x^2
+    >>> float(f.loss(3.0)), float(f.grad(3.0)), float(f.hessian(3.0))
+    (9.0, 6.0, 2.0)
+    """
+
+    def __init__(self, lam=2.0, start=1.0):
+        self.lam = _checks.scalar("lam", lam, 0.0, MAX_CURVATURE, low_open=True, high_open=False)
+        self.start = _checks.scalar("start", start, -MAX_COORDINATE, MAX_COORDINATE,
+                                    high_open=False)
+        self.minimum = 0.0
+        self.min_loss = 0.0
+        self.name = f"f(x) = ({self.lam:g}/2) x²"
+
+    def _x(self, x):
+        return _checks.real_array("x", x, "real numbers (points on the line)")
+
+    def loss(self, x):
+        """f(x) = (lam/2) x², the shape of ``x`` (inf far out, without a warning)."""
+        x = self._x(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return 0.5 * self.lam * x * x
+
+    def grad(self, x):
+        """f'(x) = lam x, the shape of ``x``."""
+        x = self._x(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.lam * x
+
+    def hessian(self, x):
+        """f''(x) = lam everywhere, the shape of ``x``."""
+        return np.full(np.shape(self._x(x)), self.lam)
+
+    def __repr__(self):
+        return f"<Parabola: {self.name}>"
+
+
+def parabola(lam=2.0, start=1.0):
+    r"""The parabola :math:`f(x) = \tfrac{\lambda}{2} x^2` (default :math:`x^2`), started at ``start``.
+
+    >>> parabola(lam=10.0).lam, parabola().start
+    (10.0, 1.0)
+    """
+    return Parabola(lam, start)
+
+
+class _OnTheLine:
+    """A 1-D problem as :func:`run` sees it: the point (x, 0) of the plane, the second coordinate
+    with zero gradient, so every optimizer of the library leaves it at 0."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        self.start = np.array([problem.start, 0.0])
+        self.min_loss = problem.min_loss
+
+    def loss(self, w):
+        return self.problem.loss(w[..., 0])
+
+    def grad(self, w):
+        g = self.problem.grad(w[..., 0])
+        return np.stack([g, np.zeros_like(g)], axis=-1)
+
+
+def run_1d(optimizer, problem, x0=None, steps=20, *, bound=1e6):
+    """Train on a 1-D problem (a :class:`Parabola`): :func:`run` on the line, x only.
+
+    Returns a :class:`RunResult` whose ``trajectory`` has shape (steps + 1, ...) (no trailing 2):
+    ``trajectory[k]`` is x after k steps; ``losses``, ``diverged_at`` (``|x| > bound``) as in
+    :func:`run`. A sweep: hyperparameters of shape (settings, 1), as for :func:`run`.
+
+    >>> from lib.optimizers import SGD
+    >>> run_1d(SGD(lr=0.1), parabola(), steps=3).trajectory    # x times 1 - 0.1*2 = 0.8
+    array([1.   , 0.8  , 0.64 , 0.512])
+    >>> run_1d(SGD(lr=1.1), parabola(), steps=100).diverged_at   # |x| = 1.2^k passes 1e6
+    76
+    """
+    if not isinstance(problem, Parabola):
+        raise ValueError(f"problem must be a 1-D problem (a Parabola, from parabola()), got "
+                         f"{_checks.shown(problem)}")
+    line = _OnTheLine(problem)
+    if x0 is None:
+        w0 = line.start
+    else:
+        x0 = _checks.real_array("x0", x0, "the start: real numbers (points on the line)")
+        w0 = np.stack([x0, np.zeros_like(x0)], axis=-1)
+    result = run(optimizer, line, w0, steps, bound=bound)
+    return RunResult(result.trajectory[..., 0], result.losses, result.diverged_at,
+                     result.min_loss)

@@ -376,3 +376,41 @@ def test_constructors_check_their_arguments():
         problem.minibatch_grad([0.0, 0.0], 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="rng must be a numpy Generator"):
         problem.minibatch_grad([0.0, 0.0], 5, 0)
+
+
+# --- the 1-D parabola of the tools chapter ------------------------------------------------------
+
+def test_parabola_values_by_hand():
+    from lib.surfaces import parabola
+    f = parabola()                                   # x^2
+    assert f.loss(3.0) == 9.0 and f.grad(3.0) == 6.0 and f.hessian(3.0) == 2.0
+    g = parabola(lam=10.0, start=-2.0)               # 5 x^2
+    assert g.loss(-2.0) == 20.0 and g.grad(0.5) == 5.0 and g.start == -2.0
+    assert g.loss(np.ones((2, 3))).shape == (2, 3) and g.hessian(np.ones(4)).shape == (4,)
+
+
+def test_run_1d_is_the_geometric_sequence_of_the_text():
+    from lib.surfaces import parabola, run_1d
+    # x_k = (1 - lr*lam)^k x_0, worked by hand for lam = 2: factors 0.8, -0.6, -1.2
+    assert np.allclose(run_1d(SGD(lr=0.1), parabola(), steps=3).trajectory, [1, 0.8, 0.64, 0.512])
+    assert np.allclose(run_1d(SGD(lr=0.8), parabola(), steps=2).trajectory, [1, -0.6, 0.36])
+    one = run_1d(SGD(lr=0.5), parabola(), x0=3.0, steps=2)        # lr = 1/lam: one step
+    assert np.array_equal(one.trajectory, [3.0, 0.0, 0.0]) and one.diverged_at is None
+    bounce = run_1d(SGD(lr=1.0), parabola(), steps=50)           # lr = 2/lam: +-1 forever
+    assert np.array_equal(np.abs(bounce.trajectory), np.ones(51)) and bounce.diverged_at is None
+    # lr = 1.1: |x_k| = 1.2^k first exceeds 1e6 at k = ceil(ln 1e6 / ln 1.2) = 76
+    gone = run_1d(SGD(lr=1.1), parabola(), steps=100)
+    assert gone.diverged_at == 76 and np.isnan(gone.trajectory[76:]).all()
+    assert np.isnan(gone.losses[76:]).all() and gone.losses[75] == pytest.approx(1.2**150, rel=1e-9)
+
+
+def test_run_1d_sweeps_and_refuses_a_2d_problem():
+    from lib.surfaces import parabola, run_1d
+    sweep = run_1d(SGD(lr=np.array([[0.1], [1.1]])), parabola(), steps=100)
+    assert sweep.trajectory.shape == (101, 2) and list(sweep.diverged_at) == [-1, 76]
+    starts = run_1d(SGD(lr=0.1), parabola(), x0=[1.0, -2.0], steps=1).trajectory
+    assert np.allclose(starts, [[1.0, -2.0], [0.8, -1.6]])
+    with pytest.raises(ValueError, match="problem"):
+        run_1d(SGD(lr=0.1), narrow_valley())
+    with pytest.raises(ValueError, match="lam"):
+        parabola(lam=0.0)
