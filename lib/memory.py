@@ -35,9 +35,13 @@ counted: they depend on the batch, the sequence length and the framework, not on
 84.0
 >>> total_bytes(7e9, "AdamW", "mixed precision (ZeRO)") / GB    # 16 bytes per parameter
 112.0
+>>> largest_model(80 * GB, "AdamW", "mixed precision (ZeRO)") / 1e9   # what fits one 80 GB card
+5.0
 """
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from . import _checks, optimizers
 
@@ -178,6 +182,24 @@ def total_bytes(n_params, optimizer, precision_name="float32", gradients=True):
     28.0
     """
     return sum(training_bytes(n_params, optimizer, precision_name, gradients).values())
+
+
+def largest_model(memory_bytes, optimizer, precision_name="float32", gradients=True):
+    """The most parameters whose weights, gradients and optimizer state fit in ``memory_bytes``.
+
+    The exact answer, ``floor(memory_bytes / bytes_per_parameter)``, not the largest size on some
+    menu: it is the inverse of :func:`total_bytes` (activations are not counted, as there).
+    ``memory_bytes`` is a number of bytes (``80 * GB`` for an 80 GB card).
+
+    >>> largest_model(80 * GB, "AdamW", "mixed precision (ZeRO)")      # 80e9 B / 16 B per parameter
+    5000000000
+    >>> largest_model(80 * GB, "Adam", "float32", gradients=False)     # the seed's 3N: 80e9 / 12
+    6666666666
+    """
+    memory_bytes = _checks.scalar("memory_bytes", memory_bytes, 0.0)
+    per = bytes_per_parameter(optimizer, precision_name, gradients)
+    # exact rational arithmetic: 80e9 / 16 is 5e9 on the dot, never 4999999999 by rounding
+    return math.floor(Fraction(memory_bytes) / Fraction(per))
 
 
 def measured_state_bytes(optimizer, n_params, dtype="float32"):

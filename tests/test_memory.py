@@ -99,3 +99,41 @@ def test_bad_arguments_name_the_argument():
     used.step(np.zeros(2), np.ones(2))
     with pytest.raises(ValueError, match="fresh"):
         memory.measured_state_bytes(used, 10)
+
+
+def test_largest_model_is_the_exact_inverse_not_a_menu_size():
+    # Issue 12: 80 GB at ZeRO's 16 bytes per parameter is 80e9 / 16 = 5e9 parameters (5B), not the
+    # calculator's 2.7B, which was only the largest size on its slider.
+    assert memory.largest_model(80e9, "AdamW", "mixed precision (ZeRO)") == 5_000_000_000
+    # 24 GB card: 24e9 / 16 = 1.5e9.
+    assert memory.largest_model(24e9, "Adam", "mixed precision (ZeRO)") == 1_500_000_000
+    # The seed's float32 Adam without gradients, 12 B: 80e9 / 12 = 6,666,666,666.67 -> 6,666,666,666.
+    assert memory.largest_model(80e9, "Adam", "float32", gradients=False) == 6_666_666_666
+    # SGD, float32, no gradients: 4 B -> 80e9 / 4 = 2e10.
+    assert memory.largest_model(80e9, "SGD", "float32", gradients=False) == 20_000_000_000
+    # Mixed + 8-bit state, 10.00390625 = 2561/256 B: 80e9 x 256 / 2561 = 20,480e9 / 2,561
+    #   = 7,996,876,220.226...  (2,561 x 7,996,876,220 = 20,479,999,999,420; remainder 580 < 2,561).
+    assert memory.largest_model(80e9, "AdamW", "mixed + 8-bit state") == 7_996_876_220
+    # bfloat16 only, Momentum: 2 + 2 + 2 = 6 B -> 60 B hold 10 parameters, 59 B hold 9.
+    assert memory.largest_model(60, "Momentum", "bfloat16 only") == 10
+    assert memory.largest_model(59, "Momentum", "bfloat16 only") == 9
+    assert memory.largest_model(0, "SGD") == 0
+
+
+def test_largest_model_fits_and_one_more_does_not():
+    # The defining property, checked with total_bytes on the boundary (16 B x 5e9 = 80e9 exactly).
+    n = memory.largest_model(80e9, "AdamW", "mixed precision (ZeRO)")
+    assert memory.total_bytes(n, "AdamW", "mixed precision (ZeRO)") == 80e9
+    assert memory.total_bytes(n + 1, "AdamW", "mixed precision (ZeRO)") > 80e9
+
+
+def test_largest_model_bad_arguments_name_the_argument():
+    for bad in (-1.0, float("nan"), float("inf"), "80e9", None, True, [80e9]):
+        with pytest.raises(ValueError, match="memory_bytes"):
+            memory.largest_model(bad, "Adam")
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        memory.largest_model(80e9, "Lion")
+    with pytest.raises(ValueError, match="precision_name"):
+        memory.largest_model(80e9, "Adam", "float8")
+    with pytest.raises(ValueError, match="gradients"):
+        memory.largest_model(80e9, "Adam", "float32", gradients=1)
