@@ -165,6 +165,12 @@ def _step_case(name):
     return Case(target, lambda: {"w": np.ones(2), "grad": np.ones(2)}, _step_expect)
 
 
+def _adagrad_step():
+    opt = _mod("variants").Adagrad(lr=0.1)
+    opt.step(np.zeros(2), np.ones(2))                        # hold state for shape (2,)
+    return opt.step
+
+
 def _schedule_case(factory, **kwargs):
     def target():
         from lib import schedules
@@ -218,6 +224,10 @@ CASES = {
     "optimizers.Adam.step": _step_case("Adam"),
     "optimizers.AdamW.step": _step_case("AdamW"),
     "variants.AdamWithoutBiasCorrection.step": _step_case("Adam"),
+    "variants.Adagrad": Case(lambda: _mod("variants").Adagrad,
+                             lambda: {"lr": 0.1, "eps": 1e-10}, is_(object)),
+    "variants.Adagrad.step": Case(_adagrad_step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
+                                  _step_expect),
     "optimizers.Optimizer.lr_at": Case(lambda: _mod("optimizers").SGD(lr=0.1).lr_at,
                                        lambda: {"k": 3}, is_(float)),
     # schedules: the factories and the schedules they make
@@ -627,6 +637,7 @@ NOT_FUZZED = {
     "optimizers.Adam.adam_update": "the rule itself, called by step after step's checks",
     "optimizers.AdamW.update": "the rule itself, called by step after step's checks",
     "variants.AdamWithoutBiasCorrection.adam_update": "the rule itself, called by step",
+    "variants.Adagrad.update": "the rule itself, called by step after step's checks",
     # presentation that needs a live figure, axes or IPython (the page helper's tests cover it)
     "interactive.Slider": "built by the slider functions (fuzzed)",
     "interactive.Slider.text": "formats a slider value for display",
