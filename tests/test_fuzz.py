@@ -535,6 +535,8 @@ CASES.update({
                                _mod("optimizers").SGD(lr=0.5), _mod("surfaces").narrow_valley(),
                                steps=30), "tol": 1e-6, "min_loss": 0.0, "name": "SGD"},
                            is_(str)),
+    "plots.shades": Case(lambda: _mod("plots").shades,
+                         lambda: {"name": "RMSProp", "n": 3, "markevery": 0.1}, is_(list)),
     "plots.html_table": Case(lambda: _mod("plots").html_table,
                              lambda: {"header": ["lr"], "rows": [[0.1]], "caption": "c"},
                              is_(object)),
