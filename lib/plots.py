@@ -51,7 +51,7 @@ def shades(name, n, markevery=0.1):
     on log axes.
 
     >>> [(s["color"], s["ls"], s["marker"]) for s in shades("RMSProp", 3)]
-    [('#004f3a', '-', 'o'), ('#009e73', '--', 's'), ('#80ceb9', ':', '^')]
+    [('#004734', '-', 'o'), ('#009e73', '--', 's'), ('#59c0a4', ':', '^')]
     """
     from matplotlib.colors import to_hex, to_rgb
 
@@ -65,8 +65,10 @@ def shades(name, n, markevery=0.1):
                          f"matplotlib colour, got {_checks.shown(name)}") from None
     n = _checks.count("n", n, minimum=1, maximum=len(MARKERS))
     markevery = _checks.scalar("markevery", markevery, 0.0, 1.0, low_open=True, high_open=False)
-    # -0.5 (half-way to black) ... +0.5 (half-way to white); one setting keeps the colour itself
-    mix = np.linspace(-0.5, 0.5, n) if n > 1 else np.zeros(1)
+    # from 55 % of the way to black to 35 % of the way to white (lighter would fade on white
+    # paper); the middle setting of an odd number keeps the colour itself
+    mix = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
+    mix = np.where(mix < 0, 0.55 * mix, 0.35 * mix)
     styles = []
     for i, m in enumerate(mix):
         color = base * (1 + m) if m < 0 else base + (1 - base) * m
