@@ -66,9 +66,10 @@ class Adagrad(Optimizer):
     Matches ``torch.optim.Adagrad(lr=lr, eps=eps)`` with its other defaults (``lr_decay=0``,
     ``weight_decay=0``, ``initial_accumulator_value=0``).
 
-    Convention: ``eps`` is added *after* the square root, as in PyTorch (default 1e-10) and the
-    paper's ``delta``; Keras puts it inside (``sqrt(s + eps)``) and starts ``s`` at 0.1, optax
-    (``initial_accumulator_value=0.1``, ``eps=1e-7``) too. The default ``lr = 0.01`` is PyTorch's.
+    Convention: ``eps`` is added *after* the square root, as in PyTorch (default 1e-10); ``s``
+    starts at 0 (PyTorch's ``initial_accumulator_value``). Keras's ``Adagrad`` starts ``s`` at 0.1
+    (``initial_accumulator_value=0.1``, ``epsilon=1e-7``), so its first steps are smaller than these.
+    The default ``lr = 0.01`` is PyTorch's (Keras: 0.001).
 
     >>> opt = Adagrad(lr=0.1)
     >>> w = np.zeros(2)
