@@ -16,14 +16,66 @@ from matplotlib.figure import Figure
 from . import _checks, convergence
 
 COLORS = {
-    "SGD": "#1f77b4",
-    "Momentum": "#d62728",
-    "RMSProp": "#2ca02c",
-    "Adam": "#9467bd",
-    "AdamW": "#ff7f0e",
-    "Adam + L2": "#8c564b",
+    "SGD": "#0072B2",          # blue
+    "Momentum": "#D55E00",     # vermillion (a red)
+    "RMSProp": "#009E73",      # bluish green
+    "Adam": "#CC79A7",         # reddish purple
+    "AdamW": "#E69F00",        # orange
+    "Adam + L2": "#6B3D00",    # dark brown
 }
-"""One colour per optimizer, the same in every chapter."""
+"""One colour per optimizer, the same in every chapter, safe for colour-blind readers.
+
+The first five are Okabe and Ito's colour-blind-safe palette ("Color Universal Design", 2002),
+with each optimizer keeping the hue it had before (SGD blue, Momentum red, RMSProp green, Adam
+purple, AdamW orange); Adam + L2 is a dark brown, far darker than AdamW's orange, beside which it
+is drawn. ``tests/test_plots.py`` checks that every pair stays apart for protanopia, deuteranopia
+and tritanopia (simulated). Hue alone is not enough in greyscale: where one figure draws several
+optimizers, or one optimizer over several settings (:func:`shades`), lines also differ in style
+and markers.
+"""
+
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
+"""Line styles for :func:`shades`, in order: solid, dashed, dotted, dash-dot, dash-dot-dot."""
+
+MARKERS = ("o", "s", "^", "D", "v")
+"""Markers for :func:`shades`, in order (each shape differs in greyscale too)."""
+
+
+def shades(name, n, markevery=0.1):
+    """Line styles for ``n`` settings of one optimizer (three betas, say): ``ax.plot(..., **style)``.
+
+    The colour is the optimizer's (:data:`COLORS`, or any matplotlib colour), from darker to
+    lighter, and each setting has its own line style and marker as well, so the lines stay apart in
+    greyscale and for colour-blind readers, not by hue alone. ``markevery`` is matplotlib's: a
+    float spaces markers evenly along the drawn line (as a fraction of the axes' diagonal), also
+    on log axes.
+
+    >>> [(s["color"], s["ls"], s["marker"]) for s in shades("RMSProp", 3)]
+    [('#004734', '-', 'o'), ('#009e73', '--', 's'), ('#59c0a4', ':', '^')]
+    """
+    from matplotlib.colors import to_hex, to_rgb
+
+    if not isinstance(name, str):
+        raise ValueError(f"name must be an optimizer in COLORS ({', '.join(COLORS)}) or a "
+                         f"matplotlib colour, got {_checks.shown(name)}")
+    try:
+        base = np.array(to_rgb(COLORS.get(name, name)))
+    except ValueError:
+        raise ValueError(f"name must be an optimizer in COLORS ({', '.join(COLORS)}) or a "
+                         f"matplotlib colour, got {_checks.shown(name)}") from None
+    n = _checks.count("n", n, minimum=1, maximum=len(MARKERS))
+    markevery = _checks.scalar("markevery", markevery, 0.0, 1.0, low_open=True, high_open=False)
+    # from 55 % of the way to black to 35 % of the way to white (lighter would fade on white
+    # paper); the middle setting of an odd number keeps the colour itself
+    mix = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
+    mix = np.where(mix < 0, 0.55 * mix, 0.35 * mix)
+    styles = []
+    for i, m in enumerate(mix):
+        color = base * (1 + m) if m < 0 else base + (1 - base) * m
+        styles.append({"color": to_hex(np.clip(color, 0, 1)), "ls": LINESTYLES[i],
+                       "marker": MARKERS[i], "markevery": float(markevery), "ms": 4.5})
+    return styles
+
 
 STYLE = {
     "figure.facecolor": "white",

@@ -6,11 +6,17 @@ chapter can show what that one thing does. None of them is meant for training.
 :class:`AdamWithoutBiasCorrection`
     Adam with ``m_hat = m`` and ``v_hat = v``: the moments straight from their zero start. The Adam
     chapter uses it to show what bias correction is for.
+
+:class:`Adagrad`
+    RMSProp's ancestor: the *sum* of all squared gradients where RMSProp keeps a moving average.
+    The RMSProp chapter uses it to show why a moving average: the sum only grows, so every
+    effective step shrinks, like 1/sqrt(t) under a steady gradient, and never recovers.
 """
 
 import numpy as np
 
-from .optimizers import Adam
+from . import _checks
+from .optimizers import Adam, Optimizer
 
 
 class AdamWithoutBiasCorrection(Adam):
@@ -43,3 +49,48 @@ class AdamWithoutBiasCorrection(Adam):
             return super().adam_update(g)
         finally:
             self.t = counted
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad: divide each coordinate's step by the root of the *sum* of its squared gradients.
+
+    .. math:: s \leftarrow s + g^2, \qquad
+              w \leftarrow w - \mathrm{lr}\, \frac{g}{\sqrt{s} + \epsilon}, \qquad s_0 = 0
+
+    Duchi, Hazan & Singer, Adaptive subgradient methods for online learning and stochastic
+    optimization, JMLR 12 (2011). RMSProp is this rule with ``s`` a moving average instead of a
+    sum: the sum only grows, so under a steady gradient ``g`` the effective step
+    ``lr / (sqrt(s) + eps)`` is ``lr / (sqrt(t) |g|)`` and shrinks for ever, while RMSProp's
+    settles at ``lr / |g|``.
+
+    Matches ``torch.optim.Adagrad(lr=lr, eps=eps)`` with its other defaults (``lr_decay=0``,
+    ``weight_decay=0``, ``initial_accumulator_value=0``).
+
+    Convention: ``eps`` is added *after* the square root, as in PyTorch (default 1e-10); ``s``
+    starts at 0 (PyTorch's ``initial_accumulator_value``). Keras's ``Adagrad`` starts ``s`` at 0.1
+    (``initial_accumulator_value=0.1``, ``epsilon=1e-7``), so its first steps are smaller than these.
+    The default ``lr = 0.01`` is PyTorch's (Keras: 0.001).
+
+    >>> opt = Adagrad(lr=0.1)
+    >>> w = np.zeros(2)
+    >>> for _ in range(4):                     # a steady gradient: s = t g^2
+    ...     w = opt.step(w, [3.0, 0.01])
+    >>> np.round(w, 6)                         # steps 0.1/sqrt(t): 0.1 + 0.0707 + 0.0577 + 0.05
+    array([-0.278446, -0.278446])
+    """
+
+    state_names = ("s",)
+    _arg_names = ("lr", "eps")
+
+    def __init__(self, lr=0.01, eps=1e-10):
+        super().__init__(lr)
+        self.eps = _checks.non_negative("eps", eps)
+        self.s = None
+
+    def update(self, w, g, lr):
+        if self.s is None:
+            self.s = np.zeros_like(w)
+        # s = s + g^2: a sum, which only grows
+        self.s = self.s + g**2
+        # w = w - lr*g/(sqrt(s)+eps)
+        return w - lr * g / (np.sqrt(self.s) + self.eps)

@@ -4,7 +4,8 @@ Run once, from the repository root, with a Python that has torch (it is not a pr
 
     /path/to/torch/python tests/generate_torch_fixtures.py
 
-It writes ``tests/fixtures/torch_trajectories.json``, which is committed; ``tests/test_against_torch.py``
+It writes ``tests/fixtures/torch_trajectories.json``, which is committed (with the argument
+``adagrad`` it writes only ``tests/fixtures/torch_adagrad.json``, see ``main_adagrad``); ``tests/test_against_torch.py``
 replays every trajectory with ``lib.optimizers`` and ``lib.schedules`` and compares every step.
 
 This script is the independent reference, so it never imports the project's ``lib``: the problems,
@@ -401,5 +402,74 @@ def main():
           f"{len(fixture['schedules'])} schedule sequences")
 
 
+# ---------------------------------------------------------------------------------------------
+# Adagrad (lib.variants.Adagrad), in its own file so torch_trajectories.json is left as it is:
+#     /path/to/torch/python tests/generate_torch_fixtures.py adagrad
+# writes only tests/fixtures/torch_adagrad.json (same layout for "problems" and "trajectories").
+# ---------------------------------------------------------------------------------------------
+
+ADAGRAD_OUT = OUT.parent / "torch_adagrad.json"
+
+
+def adagrad_settings(problem):
+    """Adagrad settings: torch's defaults (lr_decay 0, initial_accumulator_value 0) and eps."""
+    lr = {"quadratic": 0.5, "rosenbrock": 0.05, "least_squares": 0.3}[problem]
+    return [{"lr": lr, "eps": 1e-10}, {"lr": 0.2 * lr, "eps": 1e-10}, {"lr": lr, "eps": 1e-3}]
+
+
+def run_adagrad(torch, spec, hyper, nudge=0.0, n_steps=N_STEPS):
+    f = loss_fn(torch, spec)
+    w = torch.tensor(spec["w0"], dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.Adagrad([w], lr=hyper["lr"], eps=hyper["eps"], lr_decay=0.0,
+                                    weight_decay=0.0, initial_accumulator_value=0.0,
+                                    foreach=False)
+    ws = [w.detach().tolist()]
+    for k in range(n_steps):
+        optimizer.zero_grad()
+        f(w).backward()
+        if nudge:
+            signs = torch.tensor([(-1.0) ** (k + i) for i in range(w.numel())])
+            w.grad.mul_(1.0 + nudge * signs)
+        optimizer.step()
+        ws.append(w.detach().tolist())
+    if not all(math.isfinite(x) for row in ws for x in row):
+        raise RuntimeError(f"Adagrad {hyper} diverged on {spec['kind']}")
+    return ws
+
+
+def main_adagrad():
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    problems = {"quadratic": quadratic_spec(), "rosenbrock": rosenbrock_spec(),
+                "least_squares": least_squares_spec()}
+    for spec in problems.values():
+        spec["checks"] = gradient_checks(torch, spec)
+    trajectories = []
+    for problem, spec in problems.items():
+        for hyper in adagrad_settings(problem):
+            ws = run_adagrad(torch, spec, hyper)
+            nudged = run_adagrad(torch, spec, hyper, nudge=NUDGE)
+            amp = max(abs(a - b) for r, o in zip(ws, nudged) for a, b in zip(r, o)) / NUDGE
+            if amp > MAX_AMPLIFICATION:
+                raise RuntimeError(f"Adagrad {hyper} on {problem} amplifies rounding {amp:.3g}-fold")
+            trajectories.append({"name": f"{problem} Adagrad {hyper}", "problem": problem,
+                                 "optimizer": "Adagrad", "hyper": hyper, "amplification": amp,
+                                 "w": ws})
+    fixture = {"meta": {"generator": "tests/generate_torch_fixtures.py adagrad",
+                        "torch": torch.__version__, "python": sys.version.split()[0],
+                        "dtype": "float64", "n_steps": N_STEPS,
+                        "torch_call": "torch.optim.Adagrad(lr, eps, lr_decay=0, weight_decay=0, "
+                                      "initial_accumulator_value=0, foreach=False)",
+                        "contract": "w[0] is the start and w[k+1] the weights after step k"},
+               "problems": problems, "trajectories": trajectories}
+    text = json.dumps(fixture, indent=None, separators=(",", ":"))
+    ADAGRAD_OUT.write_text(text + "\n")
+    print(f"wrote {ADAGRAD_OUT} ({len(text) / 1e3:.0f} kB): {len(trajectories)} trajectories")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["adagrad"]:
+        main_adagrad()
+    else:
+        main()

@@ -165,6 +165,12 @@ def _step_case(name):
     return Case(target, lambda: {"w": np.ones(2), "grad": np.ones(2)}, _step_expect)
 
 
+def _adagrad_step():
+    opt = _mod("variants").Adagrad(lr=0.1)
+    opt.step(np.zeros(2), np.ones(2))                        # hold state for shape (2,)
+    return opt.step
+
+
 def _schedule_case(factory, **kwargs):
     def target():
         from lib import schedules
@@ -218,6 +224,10 @@ CASES = {
     "optimizers.Adam.step": _step_case("Adam"),
     "optimizers.AdamW.step": _step_case("AdamW"),
     "variants.AdamWithoutBiasCorrection.step": _step_case("Adam"),
+    "variants.Adagrad": Case(lambda: _mod("variants").Adagrad,
+                             lambda: {"lr": 0.1, "eps": 1e-10}, is_(object)),
+    "variants.Adagrad.step": Case(_adagrad_step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
+                                  _step_expect),
     "optimizers.Optimizer.lr_at": Case(lambda: _mod("optimizers").SGD(lr=0.1).lr_at,
                                        lambda: {"k": 3}, is_(float)),
     # schedules: the factories and the schedules they make
@@ -544,6 +554,21 @@ CASES.update({
                                _mod("optimizers").SGD(lr=0.5), _mod("surfaces").narrow_valley(),
                                steps=30), "tol": 1e-6, "min_loss": 0.0, "name": "SGD"},
                            is_(str)),
+    # the rare-token problem
+    "sparse.RareTokens": Case(lambda: _mod("sparse").RareTokens,
+                              lambda: {"vocab": 5, "batch": 2, "zipf": 1.0, "target_seed": 0},
+                              is_(object)),
+    "sparse.RareTokens.counts": Case(lambda: _mod("sparse").RareTokens(vocab=4).counts,
+                                     lambda: {"steps": 3, "seeds": [0, 1]}, is_(np.ndarray)),
+    "sparse.RareTokens.grad": Case(lambda: _mod("sparse").RareTokens(vocab=2).grad,
+                                   lambda: {"w": np.ones(2), "counts": np.ones(2)}, is_(np.ndarray)),
+    "sparse.learn_tokens": Case(lambda: _mod("sparse").learn_tokens,
+                                lambda: {"optimizer": _mod("optimizers").SGD(lr=0.1),
+                                         "problem": _mod("sparse").RareTokens(vocab=2), "steps": 5,
+                                         "seeds": [0], "tol": 0.1, "track": (0,), "counts": None},
+                                is_(object)),
+    "plots.shades": Case(lambda: _mod("plots").shades,
+                         lambda: {"name": "RMSProp", "n": 3, "markevery": 0.1}, is_(list)),
     "plots.html_table": Case(lambda: _mod("plots").html_table,
                              lambda: {"header": ["lr"], "rows": [[0.1]], "caption": "c"},
                              is_(object)),
@@ -646,6 +671,8 @@ NOT_FUZZED = {
     "optimizers.Adam.adam_update": "the rule itself, called by step after step's checks",
     "optimizers.AdamW.update": "the rule itself, called by step after step's checks",
     "variants.AdamWithoutBiasCorrection.adam_update": "the rule itself, called by step",
+    "variants.Adagrad.update": "the rule itself, called by step after step's checks",
+    "sparse.TokenRun": "a result record, built by learn_tokens",
     # presentation that needs a live figure, axes or IPython (the page helper's tests cover it)
     "interactive.Slider": "built by the slider functions (fuzzed)",
     "interactive.Slider.text": "formats a slider value for display",
