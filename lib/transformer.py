@@ -49,6 +49,7 @@ tied and untied) and the loss and full gradient against PyTorch
 (``tests/fixtures/torch_transformer.json``).
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -130,6 +131,19 @@ class Transformer:
     @property
     def layout(self):
         """``[(name, shape), ...]``: the blocks of the flat parameter vector, in order."""
+        return [(name, shape) for name, shape, _, _ in self._spans]
+
+    @functools.cached_property
+    def _spans(self):
+        """``((name, shape, start, stop), ...)``, computed once (the model is immutable)."""
+        spans, start = [], 0
+        for name, shape in self._layout():
+            stop = start + math.prod(shape)
+            spans.append((name, shape, start, stop))
+            start = stop
+        return tuple(spans)
+
+    def _layout(self):
         D, F = self.d_model, self.d_ff
         blocks = [("tok_emb", (self.vocab_size, D)), ("pos_emb", (self.seq_len, D))]
         norm = self.norm != "none"
@@ -152,7 +166,7 @@ class Transformer:
     @property
     def num_params(self):
         """P, the length of one setting's parameter vector."""
-        return sum(int(np.prod(shape)) for _, shape in self.layout)
+        return self._spans[-1][3]
 
     def blocks(self, params):
         """Named views into ``params`` (S, P): ``{"tok_emb": (S, V, D), ...}``, in layout order.
@@ -171,12 +185,9 @@ class Transformer:
         return self._views(self._check_params(params))
 
     def _views(self, params):
-        views, start = {}, 0
-        for name, shape in self.layout:
-            size = int(np.prod(shape))
-            views[name] = params[:, start:start + size].reshape((params.shape[0],) + shape)
-            start += size
-        return views
+        S = params.shape[0]
+        return {name: params[:, start:stop].reshape((S,) + shape)
+                for name, shape, start, stop in self._spans}
 
     def decay_mask(self, embeddings=True):
         """``(P,)``: 1 on the weight matrices, 0 on biases and LayerNorm gains and shifts.
@@ -563,7 +574,8 @@ def _cross_entropy(logits, targets):
     """Mean cross-entropy ``(S,)`` of ``softmax(logits)`` (S, N, V) against ``targets`` (N,), and
     the softmax; shifted by the row maximum so large logits neither overflow nor lose the loss."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_norm = np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-    log_probs = shifted - log_norm
-    loss = -np.mean(log_probs[:, np.arange(len(targets)), targets], axis=-1)
-    return loss, np.exp(log_probs)
+    exp = np.exp(shifted)
+    norm = exp.sum(axis=-1)                                                  # (S, N), >= 1
+    loss = np.mean(np.log(norm) - shifted[:, np.arange(len(targets)), targets], axis=-1)
+    exp /= norm[..., None]
+    return loss, exp

@@ -261,3 +261,74 @@ def test_bad_batches_are_refused_by_name():
         clip_grad_norm("grad", 1.0)
     with pytest.raises(ValueError, match=r"^embeddings\b"):
         model.decay_mask(embeddings=0)
+
+
+# ---- golden values from PyTorch -------------------------------------------------------------------
+
+FIXTURE = json.loads(FIXTURE_PATH.read_text())
+
+
+def torch_to_lib(config, tensors):
+    """Map torch's named tensors (nn.Linear weights stored (out, in)) into lib's flat layout (1, P)."""
+    model = Transformer(vocab_size=config["vocab_size"], seq_len=config["seq_len"],
+                        d_model=config["d_model"], n_heads=config["n_heads"],
+                        n_layers=config["n_layers"], d_ff=config["d_ff"], norm=config["norm"],
+                        tied=config["tied"])
+    flat = np.full((1, model.num_params), np.nan)
+    blocks = model.blocks(flat)
+    names = {"wte.weight": ("tok_emb", False), "wpe.weight": ("pos_emb", False),
+             "ln_f.weight": ("ln_f.gain", False), "ln_f.bias": ("ln_f.shift", False),
+             "lm_head.weight": ("W_head", True)}
+    for layer in range(config["n_layers"]):
+        t, p = f"h.{layer}.", f"L{layer}."
+        names.update({t + "ln_1.weight": (p + "ln1.gain", False),
+                      t + "ln_1.bias": (p + "ln1.shift", False),
+                      t + "ln_2.weight": (p + "ln2.gain", False),
+                      t + "ln_2.bias": (p + "ln2.shift", False)})
+        for part in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"):
+            ours = p + part.replace("c_attn", "qkv").replace("c_fc", "fc").replace("c_", "")
+            kind = ours.rsplit(".", 1)
+            names[t + part + ".weight"] = (f"{kind[0]}.W_{kind[1]}", True)
+            names[t + part + ".bias"] = (f"{kind[0]}.b_{kind[1]}", False)
+    for name, value in tensors.items():
+        ours, transpose = names[name]
+        value = np.array(value)
+        blocks[ours][0] = value.T if transpose else value
+    assert not np.isnan(flat).any(), "a lib block got no torch tensor"
+    return model, flat
+
+
+@pytest.mark.parametrize("config", FIXTURE["configs"], ids=lambda c: c["name"])
+def test_forward_and_backward_match_pytorch(config):
+    model, params = torch_to_lib(config, config["params"])
+    _, torch_grad = torch_to_lib(config, config["grads"])
+    tokens = np.array(config["tokens"])
+    logits = model.logits(params, tokens[:, :-1])
+    assert np.allclose(logits[0], np.array(config["logits"]), rtol=1e-12, atol=1e-13)
+    loss, grad = model.loss_and_grad(params, tokens)
+    assert abs(loss[0] - config["loss"]) < 1e-13 * config["loss"]
+    scale = np.abs(torch_grad).max()
+    assert np.allclose(grad, torch_grad, rtol=1e-10, atol=1e-12 * scale)
+    if "clip" in config:
+        _, torch_clipped = torch_to_lib(config, config["clip"]["clipped"])
+        clipped, norms = clip_grad_norm(grad, config["clip"]["max_norm"])
+        assert np.allclose(norms, config["clip"]["total_norm"], rtol=1e-12)
+        assert np.allclose(clipped, torch_clipped, rtol=1e-10, atol=1e-12 * scale)
+
+
+def test_clip_of_a_non_finite_gradient_matches_pytorch():
+    case = FIXTURE["clip_nonfinite"]
+    with np.errstate(all="raise"):
+        clipped, norms = clip_grad_norm(np.array(case["grads"]), case["max_norm"])
+    assert norms.tolist() == case["total_norm"]
+    assert np.allclose(clipped, np.array(case["clipped"]), rtol=1e-15, equal_nan=True)
+
+
+def test_fixture_covers_the_brief():
+    """Guard against a regenerated fixture that silently lost coverage."""
+    configs = {(c["norm"], c["tied"]) for c in FIXTURE["configs"]}
+    assert configs == {("pre", True), ("post", False)}
+    assert all(c["n_layers"] >= 2 and c["n_heads"] >= 2 for c in FIXTURE["configs"])
+    assert any("clip" in c for c in FIXTURE["configs"])
+    assert FIXTURE["meta"]["gelu"] == "tanh approximation"
+    assert FIXTURE_PATH.stat().st_size < 300_000
