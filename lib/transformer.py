@@ -538,10 +538,12 @@ def clip_grad_norm(grad, max_norm):
                          f"got shape {grad.shape}")
     max_norm = _checks.positive("max_norm", max_norm)
     try:
-        np.broadcast_shapes(np.shape(max_norm), grad.shape[:-1])
+        fits = np.broadcast_shapes(np.shape(max_norm), grad.shape[:-1]) == grad.shape[:-1]
     except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(f"max_norm must be a number or broadcast against the {grad.shape[:-1]} "
-                         f"norms, got shape {np.shape(max_norm)}") from None
+                         f"norms, got shape {np.shape(max_norm)}")
     with np.errstate(over="ignore", invalid="ignore"):
         wide = grad.astype(np.float64)
         norms = np.sqrt(np.einsum("...p,...p->...", wide, wide))
