@@ -412,7 +412,8 @@ class Transformer:
     def _attn_forward(self, h, W, p, B, T, mask, c):
         S, N, D = h.shape
         H, dh = self.n_heads, self.d_head
-        qkv = h @ W[p + "attn.W_qkv"] + W[p + "attn.b_qkv"][:, None, :]             # (S, N, 3D)
+        qkv = h @ W[p + "attn.W_qkv"]                                               # (S, N, 3D)
+        qkv += W[p + "attn.b_qkv"][:, None, :]
         qkv = qkv.reshape(S, B, T, 3, H, dh).transpose(3, 0, 1, 4, 2, 5)            # (3, S, B, H, T, dh)
         q, k, v = qkv[0] * (1.0 / math.sqrt(dh)), qkv[1], qkv[2]
         scores = q @ np.swapaxes(k, -1, -2)                                         # (S, B, H, T, T)
@@ -422,7 +423,9 @@ class Transformer:
         probs /= probs.sum(axis=-1, keepdims=True)
         o = (probs @ v).transpose(0, 1, 3, 2, 4).reshape(S, N, D)                   # heads joined
         c["attn"] = (h, q, k, v, probs, o)
-        return o @ W[p + "attn.W_proj"] + W[p + "attn.b_proj"][:, None, :]
+        out = o @ W[p + "attn.W_proj"]
+        out += W[p + "attn.b_proj"][:, None, :]
+        return out
 
     def _attn_backward(self, da, cache, W, dW, p):
         h, q, k, v, probs, o = cache
@@ -433,31 +436,50 @@ class Transformer:
         do = (da @ np.swapaxes(W[p + "attn.W_proj"], 1, 2)).reshape(S, B, T, H, dh)
         do = do.transpose(0, 1, 3, 2, 4)                                             # (S, B, H, T, dh)
         dqkv = np.empty((3, S, B, H, T, dh), dtype=h.dtype)
-        dqkv[2] = np.swapaxes(probs, -1, -2) @ do                                    # dv
-        dprobs = do @ np.swapaxes(v, -1, -2)
-        dscores = probs * (dprobs - np.sum(dprobs * probs, axis=-1, keepdims=True))
-        scale = 1.0 / math.sqrt(dh)
-        dqkv[0] = (dscores @ k) * scale                                              # dq
-        dqkv[1] = np.swapaxes(dscores, -1, -2) @ q                                   # dk (q is scaled)
+        np.matmul(np.swapaxes(probs, -1, -2), do, out=dqkv[2])                       # dv
+        dscores = do @ np.swapaxes(v, -1, -2)                                        # dprobs
+        dscores -= np.sum(dscores * probs, axis=-1, keepdims=True)
+        dscores *= probs
+        np.matmul(dscores, k, out=dqkv[0])
+        dqkv[0] *= 1.0 / math.sqrt(dh)                                               # dq
+        np.matmul(np.swapaxes(dscores, -1, -2), q, out=dqkv[1])                      # dk (q is scaled)
         dqkv = dqkv.transpose(1, 2, 4, 0, 3, 5).reshape(S, N, 3 * D)
         dW[p + "attn.W_qkv"][...] = np.swapaxes(h, 1, 2) @ dqkv
         dW[p + "attn.b_qkv"][...] = dqkv.sum(axis=1)
         return dqkv @ np.swapaxes(W[p + "attn.W_qkv"], 1, 2)
 
     def _mlp_forward(self, h, W, p, c):
-        u = h @ W[p + "mlp.W_fc"] + W[p + "mlp.b_fc"][:, None, :]                   # (S, N, F)
-        t = np.tanh(_GELU_C * (u + _GELU_A * (u * u * u)))                           # never u**3
-        g = 0.5 * u * (1.0 + t)
-        c["mlp"] = (h, u, t, g)
-        return g @ W[p + "mlp.W_proj"] + W[p + "mlp.b_proj"][:, None, :]
+        u = h @ W[p + "mlp.W_fc"]                                                   # (S, N, F)
+        u += W[p + "mlp.b_fc"][:, None, :]
+        u2 = u * u                                                                  # never u**3
+        t = u2 * (_GELU_C * _GELU_A)
+        t += _GELU_C
+        t *= u
+        np.tanh(t, out=t)                                      # t = tanh(c (u + a u^3))
+        half_u = u * 0.5
+        g = half_u * t
+        g += half_u                                            # g = 0.5 u (1 + t)
+        c["mlp"] = (h, u2, t, half_u, g)
+        out = g @ W[p + "mlp.W_proj"]
+        out += W[p + "mlp.b_proj"][:, None, :]
+        return out
 
     def _mlp_backward(self, dm, cache, W, dW, p):
-        h, u, t, g = cache
+        h, u2, t, half_u, g = cache
         dW[p + "mlp.W_proj"][...] = np.swapaxes(g, 1, 2) @ dm
         dW[p + "mlp.b_proj"][...] = dm.sum(axis=1)
-        dg = dm @ np.swapaxes(W[p + "mlp.W_proj"], 1, 2)
-        du = dg * (0.5 * (1.0 + t) + (0.5 * _GELU_C) * u * (1.0 - t * t)
-                   * (1.0 + (3.0 * _GELU_A) * (u * u)))
+        du = dm @ np.swapaxes(W[p + "mlp.W_proj"], 1, 2)                              # dg
+        # dg/du = 0.5 (1 + t) + 0.5 u (1 - t^2) c (1 + 3 a u^2)
+        slope = t * t
+        np.subtract(1.0, slope, out=slope)
+        slope *= half_u
+        inner = u2 * (3.0 * _GELU_A * _GELU_C)
+        inner += _GELU_C
+        slope *= inner
+        slope += 0.5
+        np.multiply(t, 0.5, out=inner)
+        slope += inner
+        du *= slope
         dW[p + "mlp.W_fc"][...] = np.swapaxes(h, 1, 2) @ du
         dW[p + "mlp.b_fc"][...] = du.sum(axis=1)
         return du @ np.swapaxes(W[p + "mlp.W_fc"], 1, 2)
@@ -556,20 +578,33 @@ def clip_grad_norm(grad, max_norm):
 
 def _ln_forward(x, gain, shift, eps):
     """LayerNorm over the last axis; ``gain``/``shift`` are ``(S, D)``."""
-    centred = x - x.mean(axis=-1, keepdims=True)
-    inv_std = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + eps)
-    xhat = centred * inv_std
-    return xhat * gain[:, None, :] + shift[:, None, :], (xhat, inv_std)
+    inv_d = 1.0 / x.shape[-1]
+    centred = x - x.sum(axis=-1, keepdims=True) * inv_d
+    inv_std = np.sum(centred * centred, axis=-1, keepdims=True)
+    inv_std *= inv_d
+    inv_std += eps
+    np.sqrt(inv_std, out=inv_std)
+    np.divide(1.0, inv_std, out=inv_std)
+    xhat = centred
+    xhat *= inv_std
+    y = xhat * gain[:, None, :]
+    y += shift[:, None, :]
+    return y, (xhat, inv_std)
 
 
 def _ln_backward(dy, cache, gain, dgain, dshift):
     """The input gradient of LayerNorm; writes the gain and shift gradients into ``dgain``/``dshift``."""
     xhat, inv_std = cache
+    inv_d = 1.0 / xhat.shape[-1]
     dgain[...] = np.sum(dy * xhat, axis=1)
     dshift[...] = dy.sum(axis=1)
     dxhat = dy * gain[:, None, :]
-    return inv_std * (dxhat - dxhat.mean(axis=-1, keepdims=True)
-                      - xhat * np.mean(dxhat * xhat, axis=-1, keepdims=True))
+    mean_dxhat = dxhat.sum(axis=-1, keepdims=True) * inv_d
+    mean_both = np.sum(dxhat * xhat, axis=-1, keepdims=True) * inv_d
+    dxhat -= mean_dxhat
+    dxhat -= xhat * mean_both
+    dxhat *= inv_std
+    return dxhat
 
 
 def _cross_entropy(logits, targets):
