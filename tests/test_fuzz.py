@@ -633,6 +633,7 @@ CASES.update({
 })
 
 NOT_FUZZED = {
+    "transformer.keep_freed_memory": "takes no argument (a process-wide malloc setting)",
     "convergence.UnbrokenRun": "a result record, built by unbroken_run",
     "convergence.UnbrokenRun.ends": "reads an UnbrokenRun's grid values (its caller's own array)",
     "decay.SGDW.update": "the rule itself, called by step after step's checks",

@@ -332,3 +332,16 @@ def test_fixture_covers_the_brief():
     assert any("clip" in c for c in FIXTURE["configs"])
     assert FIXTURE["meta"]["gelu"] == "tanh approximation"
     assert FIXTURE_PATH.stat().st_size < 300_000
+
+
+def test_keep_freed_memory_applies_on_glibc_and_leaves_results_unchanged():
+    import platform
+    from lib.transformer import keep_freed_memory
+    model = small("pre", True)
+    params = perturbed(model)
+    tokens = np.random.default_rng(6).integers(0, 7, size=(3, 5))
+    before = model.loss_and_grad(params, tokens)
+    applied = keep_freed_memory()
+    assert applied is (platform.libc_ver()[0] == "glibc")
+    after = model.loss_and_grad(params, tokens)
+    assert np.array_equal(before[0], after[0]) and np.array_equal(before[1], after[1])
