@@ -65,6 +65,10 @@ book, not a foundation model)."""
 MAX_LAYERS = 64
 """The deepest model accepted."""
 
+SETTINGS_CHUNK_ELEMENTS = 2**17
+"""About how many activation elements per array one batched pass over stacked settings handles
+(:meth:`Transformer.settings_chunk`)."""
+
 NORMS = ("pre", "post", "none")
 """Where the LayerNorms go: Pre-LN, Post-LN, or none at all (a control)."""
 
@@ -273,16 +277,14 @@ class Transformer:
         of shape ``(B, seq_len)``."""
         params = self._check_params(params)
         tokens = self._tokens("tokens", tokens, self.seq_len)
-        logits, _ = self._forward(self._views(params), tokens)
+        logits = np.concatenate([self._forward(self._views(chunk), tokens)[0]
+                                 for chunk in self._chunks(params, tokens.shape[0])])
         return logits.reshape(params.shape[0], tokens.shape[0], self.seq_len, self.vocab_size)
 
     def loss(self, params, tokens, targets=None):
         """Mean next-token cross-entropy of each setting, ``(S,)`` (arguments as
         :meth:`loss_and_grad`)."""
-        params = self._check_params(params)
-        inputs, targets = self._batch(tokens, targets)
-        logits, _ = self._forward(self._views(params), inputs)
-        return _cross_entropy(logits, targets.ravel())[0]
+        return self._scores(params, tokens, targets, accuracy=False)
 
     def evaluate(self, params, tokens, targets=None):
         """``(loss, accuracy)``, each ``(S,)``, from one forward pass: the mean cross-entropy and
@@ -290,12 +292,45 @@ class Transformer:
 
         The signature :func:`lib.training.train` calls on its validation set.
         """
+        return self._scores(params, tokens, targets, accuracy=True)
+
+    def _scores(self, params, tokens, targets, accuracy):
         params = self._check_params(params)
         inputs, targets = self._batch(tokens, targets)
-        logits, _ = self._forward(self._views(params), inputs)
         targets = targets.ravel()
-        loss = _cross_entropy(logits, targets)[0]
-        return loss, np.mean(np.argmax(logits, axis=-1) == targets, axis=-1)
+        losses, hits = [], []
+        for chunk in self._chunks(params, inputs.shape[0]):
+            logits, _ = self._forward(self._views(chunk), inputs)
+            losses.append(_cross_entropy(logits, targets)[0])
+            if accuracy:
+                hits.append(np.mean(np.argmax(logits, axis=-1) == targets, axis=-1))
+        loss = np.concatenate(losses)
+        return (loss, np.concatenate(hits)) if accuracy else loss
+
+    def settings_chunk(self, batch):
+        """The number of settings computed together in one pass for a batch of ``batch`` sequences.
+
+        Stacking settings on the leading axis pays for itself while the arrays are small (numpy's
+        overhead per call is shared) and costs once they outgrow the cache. Measured here
+        (float32, 8 settings, CPU time): stacked was 4.9x faster than one by one at d8 T5 B3,
+        1.2x at d32 T16 B8, but 0.86x at d32 T32 B16 and 0.81x at d64 T32 B32. So the settings
+        are taken in chunks of about ``SETTINGS_CHUNK_ELEMENTS`` activation elements (per setting:
+        ``batch * seq_len * (d_ff + 3 d_model + n_heads seq_len + vocab_size)``); the results do
+        not depend on the chunking.
+
+        >>> Transformer(vocab_size=96, seq_len=32, d_model=32, n_heads=4, n_layers=2).settings_chunk(16)
+        1
+        >>> Transformer(vocab_size=11, seq_len=5, d_model=8, n_heads=2, n_layers=2).settings_chunk(3)
+        113
+        """
+        batch = _checks.count("batch", batch, minimum=1)
+        per_setting = batch * self.seq_len * (self.d_ff + 3 * self.d_model
+                                              + self.n_heads * self.seq_len + self.vocab_size)
+        return max(1, SETTINGS_CHUNK_ELEMENTS // per_setting)
+
+    def _chunks(self, params, batch):
+        chunk = self.settings_chunk(batch)
+        return [params[start:start + chunk] for start in range(0, params.shape[0], chunk)]
 
     def loss_and_grad(self, params, tokens, targets=None):
         """Losses ``(S,)`` and their gradients with respect to ``params``, ``(S, P)``, by backprop.
@@ -328,6 +363,19 @@ class Transformer:
         """
         params = self._check_params(params)
         inputs, targets = self._batch(tokens, targets)
+        chunks = self._chunks(params, inputs.shape[0])
+        if len(chunks) == 1:
+            return self._loss_and_grad(params, inputs, targets)
+        loss = np.empty(params.shape[0], dtype=params.dtype)
+        grad = np.empty_like(params)
+        start = 0
+        for chunk in chunks:
+            stop = start + chunk.shape[0]
+            loss[start:stop], grad[start:stop] = self._loss_and_grad(chunk, inputs, targets)
+            start = stop
+        return loss, grad
+
+    def _loss_and_grad(self, params, inputs, targets):
         W = self._views(params)
         logits, cache = self._forward(W, inputs, keep=True)
         S, N = params.shape[0], inputs.size

@@ -626,6 +626,8 @@ CASES.update({
     "transformer.Transformer.loss_and_grad": Case(
         lambda: _tiny_transformer().loss_and_grad, _transformer_batch,
         _pair_of_shapes(lambda k: (2,), lambda k: (2, _tiny_transformer().num_params))),
+    "transformer.Transformer.settings_chunk": Case(lambda: _tiny_transformer().settings_chunk,
+                                                   lambda: {"batch": 3}, is_(int)),
     "transformer.clip_grad_norm": Case(
         lambda: _mod("transformer").clip_grad_norm,
         lambda: {"grad": np.arange(10.0).reshape(2, 5), "max_norm": 1.0},

@@ -345,3 +345,25 @@ def test_keep_freed_memory_applies_on_glibc_and_leaves_results_unchanged():
     assert applied is (platform.libc_ver()[0] == "glibc")
     after = model.loss_and_grad(params, tokens)
     assert np.array_equal(before[0], after[0]) and np.array_equal(before[1], after[1])
+
+
+@pytest.mark.parametrize("chunk_elements", [1, 400, 2**30])
+def test_results_do_not_depend_on_how_the_settings_are_chunked(chunk_elements, monkeypatch):
+    """One setting per pass, a few per pass, and all at once give the same numbers."""
+    from lib import transformer
+    model = small("pre", False)
+    params = perturbed(model, settings=5)
+    tokens = np.random.default_rng(7).integers(0, 7, size=(3, 5))
+    reference = [model.loss_and_grad(params[s:s + 1], tokens) for s in range(5)]
+    monkeypatch.setattr(transformer, "SETTINGS_CHUNK_ELEMENTS", chunk_elements)
+    expected_chunk = max(1, chunk_elements // (3 * 4 * (10 + 18 + 2 * 4 + 7)))
+    assert model.settings_chunk(3) == expected_chunk
+    loss, grad = model.loss_and_grad(params, tokens)
+    assert loss.shape == (5,) and grad.shape == params.shape
+    for s, (one_loss, one_grad) in enumerate(reference):
+        assert np.allclose(loss[s], one_loss[0], rtol=1e-13, atol=0)
+        assert np.allclose(grad[s], one_grad[0], rtol=1e-11, atol=1e-15)
+    assert np.allclose(model.loss(params, tokens), loss, rtol=1e-13)
+    ev_loss, accuracy = model.evaluate(params, tokens)
+    assert np.allclose(ev_loss, loss, rtol=1e-13) and accuracy.shape == (5,)
+    assert model.logits(params, tokens[:, :-1]).shape == (5, 3, 4, 7)
