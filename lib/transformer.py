@@ -8,6 +8,7 @@ which one optimizer from :mod:`lib.optimizers` steps at once::
 
     model = Transformer(vocab_size=96, seq_len=32, d_model=32, n_heads=4, n_layers=2)
     params = model.init_params(settings=4, seed=[0, 1, 2, 3])       # (4, P): four seeds
+    keep_freed_memory()                                             # optional: a faster step
     loss, grad = model.loss_and_grad(params, tokens)                # tokens (B, seq_len + 1)
     grad, norms = clip_grad_norm(grad, 1.0)                         # per setting, as torch
     params = AdamW(lr=1e-3, weight_decay=0.1 * model.decay_mask()).step(params, grad)
@@ -308,13 +309,37 @@ class Transformer:
         loss = np.concatenate(losses)
         return (loss, np.concatenate(hits)) if accuracy else loss
 
+    def attention(self, params, tokens):
+        """The attention weights, ``(n_layers, S, B, n_heads, seq_len, seq_len)``, for input
+        ``tokens`` of shape ``(B, seq_len)``: entry ``[l, s, b, h, i, j]`` is how much query
+        position ``i`` attends to key position ``j`` (0 for ``j > i``; each row sums to 1).
+
+        For diagnosing a stuck run: a row close to ``1 / (i + 1)`` everywhere is uniform attention.
+
+        >>> model = Transformer(vocab_size=5, seq_len=3, d_model=4, n_heads=2, n_layers=1)
+        >>> weights = model.attention(np.zeros((1, model.num_params)), [[0, 1, 2]])
+        >>> weights.shape, weights[0, 0, 0, 0].round(3).tolist()      # all-zero weights: uniform
+        ((1, 1, 1, 2, 3, 3), [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.333, 0.333, 0.333]])
+        """
+        params = self._check_params(params)
+        tokens = self._tokens("tokens", tokens, self.seq_len)
+        maps = []
+        for chunk in self._chunks(params, tokens.shape[0]):
+            _, cache = self._forward(self._views(chunk), tokens, keep=True)
+            maps.append(np.stack([np.swapaxes(cache[layer]["attn"][4], -1, -2)
+                                  for layer in range(self.n_layers)]) if self.n_layers else
+                        np.zeros((0, chunk.shape[0], tokens.shape[0], self.n_heads,
+                                  self.seq_len, self.seq_len), dtype=params.dtype))
+        return np.concatenate(maps, axis=1)
+
     def settings_chunk(self, batch):
         """The number of settings computed together in one pass for a batch of ``batch`` sequences.
 
         Stacking settings on the leading axis pays for itself while the arrays are small (numpy's
         overhead per call is shared) and costs once they outgrow the cache. Measured here
-        (float32, 8 settings, CPU time): stacked was 4.9x faster than one by one at d8 T5 B3,
-        1.2x at d32 T16 B8, but 0.86x at d32 T32 B16 and 0.81x at d64 T32 B32. So the settings
+        (float32, 8 settings, CPU time, two versions of this code): stacked was 4.9-5.8x as fast
+        as one by one at d8 T5 B3, 1.2-1.3x at d32 T16 B8, but 0.86-0.90x at d32 T32 B16 and
+        0.78-0.81x at d64 T32 B32. So the settings
         are taken in chunks of about ``SETTINGS_CHUNK_ELEMENTS`` activation elements (per setting:
         ``batch * seq_len * (d_ff + 3 d_model + n_heads seq_len + vocab_size)``); the results do
         not depend on the chunking.

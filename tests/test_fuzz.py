@@ -626,6 +626,10 @@ CASES.update({
     "transformer.Transformer.loss_and_grad": Case(
         lambda: _tiny_transformer().loss_and_grad, _transformer_batch,
         _pair_of_shapes(lambda k: (2,), lambda k: (2, _tiny_transformer().num_params))),
+    "transformer.Transformer.attention": Case(
+        lambda: _tiny_transformer().attention,
+        lambda: {k: v for k, v in _transformer_batch().items() if k != "targets"},
+        lambda r, k: r.shape == (1, 2, 3, 2, 4, 4)),
     "transformer.Transformer.settings_chunk": Case(lambda: _tiny_transformer().settings_chunk,
                                                    lambda: {"batch": 3}, is_(int)),
     "transformer.clip_grad_norm": Case(
