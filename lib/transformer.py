@@ -334,6 +334,60 @@ class Transformer:
                                   self.seq_len, self.seq_len), dtype=params.dtype))
         return np.concatenate(maps, axis=1)
 
+    def generate(self, params, prompt, length, temperature=1.0, seed=0):
+        """Continue ``prompt`` by ``length`` tokens for each setting: ``(S, len(prompt) + length)``.
+
+        Each new token is drawn from the softmax of the last position's logits divided by
+        ``temperature``, given the last ``seq_len`` tokens so far (``temperature=0``: the most
+        likely token, greedy). ``prompt`` is a non-empty 1-D sequence of tokens; ``seed`` seeds
+        one ``np.random.default_rng`` for all the draws, so a call is reproducible. One setting and
+        one token at a time: a tool for looking at what a model writes, not for speed.
+
+        >>> model = Transformer(vocab_size=3, seq_len=2, d_model=3, n_heads=1, n_layers=0,
+        ...                     norm="none", tied=False)
+        >>> params = np.zeros((1, model.num_params))
+        >>> model.blocks(params)["tok_emb"][0] = np.eye(3)
+        >>> model.blocks(params)["W_head"][0] = 5 * np.roll(np.eye(3), 1, axis=1)  # favours token + 1
+        >>> model.generate(params, [0], 5, temperature=0).tolist()
+        [[0, 1, 2, 0, 1, 2]]
+        """
+        params = self._check_params(params)
+        given = prompt
+        what = (f"a non-empty 1-D sequence of integer tokens in [0, {self.vocab_size - 1}]")
+        try:
+            prompt = None if _checks._refused(prompt) else np.asarray(prompt)
+        except (TypeError, ValueError):
+            prompt = None
+        if (prompt is None or prompt.ndim != 1 or prompt.size == 0
+                or prompt.dtype.kind not in "iu"):
+            raise ValueError(f"prompt must be {what}, got {_checks.shown(given)}")
+        if prompt.min() < 0 or prompt.max() >= self.vocab_size:
+            raise ValueError(f"prompt must be {what}, got values {int(prompt.min())}.."
+                             f"{int(prompt.max())}")
+        length = _checks.count("length", length, minimum=0, maximum=10**5)
+        temperature = _checks.scalar("temperature", temperature, 0.0)
+        rng = np.random.default_rng(_checks.seed("seed", seed))
+        out = np.empty((params.shape[0], prompt.size + length), dtype=np.int64)
+        out[:, :prompt.size] = prompt
+        for s in range(params.shape[0]):
+            W = self._views(params[s:s + 1])
+            for n in range(prompt.size, prompt.size + length):
+                context = out[s:s + 1, max(0, n - self.seq_len):n]
+                logits = self._forward(W, context)[0][0, :, -1].astype(np.float64)  # (V,)
+                if temperature == 0.0:
+                    out[s, n] = int(np.argmax(logits))
+                    continue
+                with np.errstate(over="ignore", invalid="ignore"):
+                    z = logits / temperature
+                    weights = np.exp(z - z.max())
+                if not np.all(np.isfinite(weights)):        # a vanishing temperature: greedy
+                    out[s, n] = int(np.argmax(logits))
+                    continue
+                cumulative = np.cumsum(weights)
+                out[s, n] = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1],
+                                                    side="right")), self.vocab_size - 1)
+        return out
+
     def settings_chunk(self, batch):
         """The number of settings computed together in one pass for a batch of ``batch`` sequences.
 

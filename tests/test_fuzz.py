@@ -630,6 +630,11 @@ CASES.update({
         lambda: _tiny_transformer().attention,
         lambda: {k: v for k, v in _transformer_batch().items() if k != "targets"},
         lambda r, k: r.shape == (1, 2, 3, 2, 4, 4)),
+    "transformer.Transformer.generate": Case(
+        lambda: _tiny_transformer().generate,
+        lambda: {"params": _transformer_batch()["params"], "prompt": [1, 2], "length": 6,
+                 "temperature": 0.7, "seed": 0},
+        lambda r, k: r.shape == (2, len(k["prompt"]) + k["length"])),
     "transformer.Transformer.settings_chunk": Case(lambda: _tiny_transformer().settings_chunk,
                                                    lambda: {"batch": 3}, is_(int)),
     "transformer.clip_grad_norm": Case(

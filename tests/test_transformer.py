@@ -409,3 +409,30 @@ def test_a_small_model_learns_a_deterministic_sequence_with_adam():
         params = opt.step(params, grad)
     start = np.arange(7)[:, None]
     assert np.all(model.loss(params, (start + 2 * np.arange(5)) % 7) < 0.05)
+
+
+def test_generate_is_reproducible_follows_the_softmax_and_continues_a_learned_rule():
+    # a bigram model whose logits for the next token are log([1, 2, 3, 4]) after every token:
+    # sampled at temperature 1, the tokens come out in proportions 0.1, 0.2, 0.3, 0.4
+    model = Transformer(vocab_size=4, seq_len=3, d_model=1, n_heads=1, n_layers=0, norm="none",
+                        tied=False)
+    params = np.zeros((2, model.num_params))
+    blocks = model.blocks(params)
+    blocks["tok_emb"][...] = 1.0
+    blocks["W_head"][...] = np.log([1.0, 2.0, 3.0, 4.0])
+    out = model.generate(params, [0], 4000, temperature=1.0, seed=3)
+    assert out.shape == (2, 4001) and np.array_equal(out, model.generate(params, [0], 4000, seed=3))
+    counts = np.bincount(out[:, 1:].ravel(), minlength=4) / 8000
+    assert np.allclose(counts, [0.1, 0.2, 0.3, 0.4], atol=0.02)      # 3.6 standard errors or more
+    # a high temperature flattens the distribution, a tiny one is greedy
+    hot = np.bincount(model.generate(params, [0], 4000, temperature=100.0, seed=4).ravel()[1:],
+                      minlength=4) / 8000
+    assert np.abs(hot - 0.25).max() < 0.03
+    assert np.all(model.generate(params, [1], 50, temperature=1e-300)[:, 1:] == 3)
+    assert np.all(model.generate(params, [1], 50, temperature=0)[:, 1:] == 3)
+    with pytest.raises(ValueError, match=r"^prompt\b"):
+        model.generate(params, [], 3)
+    with pytest.raises(ValueError, match=r"^prompt\b"):
+        model.generate(params, [4], 3)
+    with pytest.raises(ValueError, match=r"^temperature\b"):
+        model.generate(params, [1], 3, temperature=-1.0)
