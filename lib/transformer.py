@@ -783,14 +783,22 @@ def _cross_entropy(logits_t, targets):
 
 def _sum_rows(x):
     """``x.sum(axis=1)`` of ``(S, N, F)`` as a BLAS product with ones: (S, F), about 4x faster."""
-    return np.ones(x.shape[1], dtype=x.dtype) @ x
+    return _ones(x.shape[1], x.dtype) @ x
 
 
 def _sum_features(x):
     """``x.sum(axis=-1, keepdims=True)`` as a BLAS product with ones, about 5x faster."""
-    return (x @ np.ones(x.shape[-1], dtype=x.dtype))[..., None]
+    return (x @ _ones(x.shape[-1], x.dtype))[..., None]
 
 
 def _sum_keys(x):
     """``x.sum(axis=-2, keepdims=True)`` as a BLAS product with ones."""
-    return (np.ones(x.shape[-2], dtype=x.dtype) @ x)[..., None, :]
+    return (_ones(x.shape[-2], x.dtype) @ x)[..., None, :]
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n, dtype):
+    """A read-only vector of ``n`` ones, made once per length and dtype."""
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
