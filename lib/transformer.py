@@ -424,9 +424,10 @@ class Transformer:
         - ``tokens`` and ``targets`` both ``(B, seq_len)``: the inputs and their targets, so a
           :class:`lib.data.Split` of (inputs, targets) trains through the same loop as the MLP.
 
-        Tokens are integers in ``[0, vocab_size)`` (floats holding whole numbers are accepted:
-        :func:`lib.training.train` casts its inputs to the weights' dtype). The loss is the mean
-        over all B * T positions; everything is computed in the dtype of ``params``.
+        Tokens are integers in ``[0, vocab_size)`` (floats holding whole numbers are accepted
+        too, for a loop that casts its inputs to the weights' dtype). The loss is the mean over
+        all B * T positions; everything is computed in the dtype of ``params``. Settings are
+        computed in chunks (:meth:`settings_chunk`); the results do not depend on it.
 
         Backpropagation through each piece (``d`` = dLoss/d, ``N = B * T`` rows):
 
@@ -439,7 +440,9 @@ class Transformer:
           ``dg/du = 0.5 (1 + t) + 0.5 u (1 - t^2) c (1 + 3 a u^2)``
         - attention ``o = P v``, ``P = softmax(s)``, ``s = q k^T / sqrt(d_head)`` (masked):
           ``dv = P^T do``, ``dP = do v^T``, ``ds = P * (dP - sum_row(dP * P))``,
-          ``dq = ds k / sqrt(d_head)``, ``dk = ds^T q / sqrt(d_head)``
+          ``dq = ds k / sqrt(d_head)``, ``dk = ds^T q / sqrt(d_head)`` (the code keeps ``s``,
+          ``P`` and the logits transposed, so that each softmax reduces over axis -2, see
+          ``_forward``)
         - residual ``x + f(x)``: the gradient flows through both; embeddings: ``dtok_emb`` sums the
           rows of ``dx`` by token (a one-hot matmul), ``dpos_emb`` sums them over the batch.
         """
