@@ -121,12 +121,14 @@ def separately():
     for p in single:
         model.loss_and_grad(p, tokens)
 
-one, separate, axis = [], [], []
-for _ in range(60):                     # interleaved, so the three share the machine's load
-    one.append(timed(lambda: model.loss_and_grad(single[0], tokens)))
-    separate.append(timed(separately))
-    axis.append(timed(lambda: model.loss_and_grad(stacked, tokens)))
-one, separate, axis = np.array(one), np.array(separate), np.array(axis)   # (60, 2): wall, cpu
+runs = {"one": (lambda: model.loss_and_grad(single[0], tokens)), "separate": separately,
+        "axis": (lambda: model.loss_and_grad(stacked, tokens))}
+times = {name: [] for name in runs}
+order = np.random.default_rng(0)
+for _ in range(60):                     # interleaved in a shuffled order, so the three share the
+    for name in order.permutation(list(runs)):          # machine's load without a bias of place
+        times[name].append(timed(runs[name]))
+one, separate, axis = (np.array(times[name]) for name in runs)   # (60, 2): wall, cpu
 ms = lambda xs, k=1: round(1e3 * float(np.median(xs)) / k, 2)
 print(json.dumps({"params": model.num_params, "dtype": dtype, "keep_freed_memory": kept,
                   "step_ms": ms(one[:, 0]), "step_min_ms": round(1e3 * one[:, 0].min(), 2),
@@ -142,9 +144,10 @@ print(json.dumps({"params": model.num_params, "dtype": dtype, "keep_freed_memory
 def transformer_step():
     """Forward + backward of the chapter's Transformer, in fresh interpreters with one BLAS thread:
     float32 and float64, glibc's default malloc and ``keep_freed_memory()``, one setting, and S
-    settings on the axis against the same S one by one (ms per setting-step, medians of 60, wall
-    clock; also the fastest wall time and the median CPU time, which other processes on the
-    machine disturb less)."""
+    settings on the axis against the same S one by one, in a shuffled order (ms per setting-step,
+    medians of 60, wall clock; also the fastest wall time and the median CPU time, which other
+    processes on the machine disturb less). Measured in a fixed order, the one measured last
+    came out 10-15% slower on a loaded machine."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     runs = {}
     for dtype, keep in (("float32", "0"), ("float32", "1"), ("float64", "1")):
