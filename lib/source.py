@@ -87,6 +87,11 @@ def show_source(*objects, docstring=False, title=None, class_header=False):
     """
     from IPython.display import Markdown, display
 
+    from . import _checks
+
+    class_header = _checks.boolean("class_header", class_header)
+    if title is not None and not isinstance(title, str):
+        raise ValueError(f"title must be a string (Markdown) or None, got {_checks.shown(title)}")
     if class_header:
         body = _with_class_header(objects, docstring)
     else:
