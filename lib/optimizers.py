@@ -213,7 +213,8 @@ class SGD(Optimizer):
     """
 
     def update(self, w, g, lr):
-        return w - lr * g                                  # w = w - lr*g
+        # w = w - lr*g
+        return w - lr * g
 
 
 class Momentum(Optimizer):
@@ -245,9 +246,12 @@ class Momentum(Optimizer):
 
     def update(self, w, g, lr):
         if self.v is None:
-            self.v = np.zeros_like(w)                      # v_0 = 0
-        self.v = self.beta * self.v + g                    # v = beta*v + g
-        return w - lr * self.v                             # w = w - lr*v
+            # v_0 = 0
+            self.v = np.zeros_like(w)
+        # v = beta*v + g
+        self.v = self.beta * self.v + g
+        # w = w - lr*v
+        return w - lr * self.v
 
 
 class RMSProp(Optimizer):
@@ -280,9 +284,12 @@ class RMSProp(Optimizer):
 
     def update(self, w, g, lr):
         if self.s is None:
-            self.s = np.zeros_like(w)                                  # s_0 = 0
-        self.s = self.beta * self.s + (1 - self.beta) * g**2           # s = beta*s + (1-beta)*g^2
-        return w - lr * g / (np.sqrt(self.s) + self.eps)               # w = w - lr*g/(sqrt(s)+eps)
+            # s_0 = 0
+            self.s = np.zeros_like(w)
+        # s = beta*s + (1-beta)*g^2
+        self.s = self.beta * self.s + (1 - self.beta) * g**2
+        # w = w - lr*g/(sqrt(s)+eps)
+        return w - lr * g / (np.sqrt(self.s) + self.eps)
 
 
 class Adam(Optimizer):
@@ -325,18 +332,25 @@ class Adam(Optimizer):
     def adam_update(self, g):
         """The bias-corrected direction m_hat / (sqrt(v_hat) + eps) for gradient g at step t."""
         if self.m is None:
-            self.m, self.v = np.zeros_like(g), np.zeros_like(g)        # m_0 = v_0 = 0
+            # m_0 = v_0 = 0
+            self.m, self.v = np.zeros_like(g), np.zeros_like(g)
         t = self.t
-        self.m = self.beta1 * self.m + (1 - self.beta1) * g            # m = beta1*m + (1-beta1)*g
-        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2         # v = beta2*v + (1-beta2)*g^2
-        m_hat = self.m / (1 - self.beta1**t)                           # m_hat = m / (1 - beta1^t)
-        v_hat = self.v / (1 - self.beta2**t)                           # v_hat = v / (1 - beta2^t)
+        # m = beta1*m + (1-beta1)*g
+        self.m = self.beta1 * self.m + (1 - self.beta1) * g
+        # v = beta2*v + (1-beta2)*g^2
+        self.v = self.beta2 * self.v + (1 - self.beta2) * g**2
+        # m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
+        m_hat = self.m / (1 - self.beta1**t)
+        v_hat = self.v / (1 - self.beta2**t)
+        # the direction: m_hat / (sqrt(v_hat) + eps)
         return m_hat / (np.sqrt(v_hat) + self.eps)
 
     def update(self, w, g, lr):
         if np.any(self.weight_decay):
-            g = g + self.weight_decay * w                              # L2: the decay joins the gradient
-        return w - lr * self.adam_update(g)                            # w = w - lr*adam_update
+            # L2: the decay joins the gradient, g = g + weight_decay*w
+            g = g + self.weight_decay * w
+        # w = w - lr*adam_update(g)
+        return w - lr * self.adam_update(g)
 
 
 class AdamW(Adam):
@@ -363,7 +377,8 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, weight_decay)
 
     def update(self, w, g, lr):
-        return w - lr * (self.adam_update(g) + self.weight_decay * w)  # decoupled weight decay
+        # decoupled decay: w = w - lr*(adam_update(g) + weight_decay*w)
+        return w - lr * (self.adam_update(g) + self.weight_decay * w)
 
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))

@@ -194,11 +194,14 @@ def warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr=0.0):
     def schedule(step):
         t = _steps(step)
         warmup = _linear(0.0, peak_lr, _progress(t, 0, warmup_steps))
-        decay = _cosine(peak_lr, min_lr, _progress(t, warmup_steps, total_steps))
+        decay = _cosine(peak_lr, min_lr,
+                        _progress(t, warmup_steps, total_steps))
         return _output(np.where(t < warmup_steps, warmup, decay), step)
 
-    return _named(schedule, f"warmup_cosine(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
-                            f"total_steps={total_steps}, min_lr={min_lr!r})",
+    return _named(schedule,
+                  f"warmup_cosine(peak_lr={peak_lr!r}, "
+                  f"warmup_steps={warmup_steps}, "
+                  f"total_steps={total_steps}, min_lr={min_lr!r})",
                   warmup_cosine, peak_lr, warmup_steps, total_steps, min_lr)
 
 
