@@ -108,11 +108,12 @@ def spectral_radius(lr, beta, lam, nesterov=False):
     >>> round(float(spectral_radius(0.1, 0.9, 2.0)), 6)  # complex roots: modulus sqrt(beta)
     0.948683
     """
-    trace, det = _trace_det(lr, beta, lam, nesterov)   # z1 + z2 and z1 * z2
+    trace, det = _trace_det(lr, beta, lam, nesterov)    # z1 + z2, z1 * z2
     disc = trace**2 - 4 * det
     root = np.sqrt(np.abs(disc))
     real = np.maximum(abs(trace + root), abs(trace - root)) / 2
-    return np.where(disc >= 0, real, np.sqrt(np.abs(det)))  # complex: |z|^2 = det
+    modulus = np.sqrt(np.abs(det))      # a complex pair: |z|^2 = z1*z2 = det
+    return np.where(disc >= 0, real, modulus)
 
 
 def critical_beta(lr, lam):
@@ -162,12 +163,9 @@ def convergence_rate(lr, beta, eigenvalues, nesterov=False):
     >>> round(float(convergence_rate(0.9, 0.0, [0.1, 2.0])), 3)     # max(|1 - 0.09|, |1 - 1.8|)
     0.91
     """
-    eigenvalues = _checks.real_array("eigenvalues", eigenvalues, "a sequence of eigenvalues")
-    if (eigenvalues.ndim != 1 or len(eigenvalues) == 0
-            or not np.all(np.abs(eigenvalues) <= MAX_VALUE)):
-        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of numbers in "
-                         f"[-{MAX_VALUE:g}, {MAX_VALUE:g}], got {_checks.show(eigenvalues)}")
-    return np.max([spectral_radius(lr, beta, lam, nesterov) for lam in eigenvalues], axis=0)
+    eigenvalues = _eigenvalue_sequence(eigenvalues)
+    rates = [spectral_radius(lr, beta, lam, nesterov) for lam in eigenvalues]
+    return np.max(rates, axis=0)        # the slowest direction sets the pace
 
 
 def stable_lr_limit(beta, lam):
@@ -274,6 +272,16 @@ def _broadcast(lr, beta, lam):
     except ValueError:
         raise ValueError(f"lr, beta and lam must broadcast against each other, got shapes "
                          f"{[np.shape(a) for a in arrays]}") from None
+
+
+def _eigenvalue_sequence(eigenvalues):
+    """A non-empty 1-D array of eigenvalues in [-1e6, 1e6]."""
+    eigenvalues = _checks.real_array("eigenvalues", eigenvalues, "a sequence of eigenvalues")
+    if (eigenvalues.ndim != 1 or len(eigenvalues) == 0
+            or not np.all(np.abs(eigenvalues) <= MAX_VALUE)):
+        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of numbers in "
+                         f"[-{MAX_VALUE:g}, {MAX_VALUE:g}], got {_checks.show(eigenvalues)}")
+    return eigenvalues
 
 
 def _trace_det(lr, beta, lam, nesterov):

@@ -80,5 +80,5 @@ class Nesterov(Momentum):
     """
 
     def update(self, w, g, lr):
-        super().update(w, g, lr)                           # v = beta*v + g, as in Momentum
-        return w - lr * (g + self.beta * self.v)           # w = w - lr*(g + beta*v)
+        super().update(w, g, lr)                  # v = beta*v + g (Momentum's)
+        return w - lr * (g + self.beta * self.v)  # w = w - lr*(g + beta*v)
