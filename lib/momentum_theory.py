@@ -28,6 +28,21 @@ Convention: ``v`` sums gradients (PyTorch's ``SGD(momentum=beta)``, the seed's f
 matrix carries ``lr`` where the "EMA" form ``v = beta*v + (1-beta)*g`` carries ``lr*(1-beta)``;
 Goh (2017) writes the step with ``alpha`` = ``lr``, the same as here.
 
+The same matrix as a two-step recurrence: eliminating ``v`` (``lr*v_k = w_{k-1} - w_k``) gives
+:math:`w_{k+1} = (1 + \beta - \mathrm{lr}\,\lambda)\, w_k - \beta\, w_{k-1}`, the companion matrix
+:math:`\begin{pmatrix} 1 + \beta - \mathrm{lr}\,\lambda & -\beta \\ 1 & 0 \end{pmatrix}` acting on
+:math:`(w_k, w_{k-1})`, with the same trace :math:`1 + \beta - \mathrm{lr}\,\lambda` and determinant
+:math:`\beta`, hence the same :func:`eigenvalues`. Their kind is the damping (:func:`damping`):
+two real positive roots (over-damped, the error decays without changing sign), a double root
+at :func:`critical_beta` (critically damped), a complex pair of modulus :math:`\sqrt\beta`
+(under-damped: the error swings around the minimum), or real negative roots (large
+:math:`\mathrm{lr}\,\lambda`: the sign flips at every step, as SGD's does above :math:`1/\lambda`).
+
+``nesterov=True`` (the functions that take it) is :class:`lib.variants.Nesterov`, whose step is
+``w = w - lr*(g + beta*v)``: :math:`M = \begin{pmatrix} 1 - \mathrm{lr}\,\lambda(1+\beta) &
+-\mathrm{lr}\,\beta^2 \\ \lambda & \beta \end{pmatrix}`, trace
+:math:`(1+\beta)(1-\mathrm{lr}\,\lambda)`, determinant :math:`\beta(1-\mathrm{lr}\,\lambda)`.
+
 Every function broadcasts: ``lr`` and ``beta`` of shape (100, 1) and (1, 100) give a map.
 """
 
@@ -44,51 +59,113 @@ Optimum = namedtuple("Optimum", ["lr", "beta", "rate"])
 """The best constant hyperparameters for a quadratic and the per-step rate they give."""
 
 
-def iteration_matrix(lr, beta, lam):
+def iteration_matrix(lr, beta, lam, nesterov=False):
     """The matrix ``M`` with ``(w, v)`` after a step ``= M @ (w, v)`` before it; shape (..., 2, 2).
+
+    ``nesterov=True``: the matrix of :class:`lib.variants.Nesterov` (see the module docstring).
 
     >>> iteration_matrix(0.5, 0.9, 2.0)
     array([[ 0.  , -0.45],
            [ 2.  ,  0.9 ]])
     """
     lr, beta, lam = _broadcast(lr, beta, lam)
-    top = np.stack([1 - lr * lam, -lr * beta], axis=-1)
+    if _checks.boolean("nesterov", nesterov):
+        top = np.stack([1 - lr * lam * (1 + beta), -lr * beta**2], axis=-1)
+    else:
+        top = np.stack([1 - lr * lam, -lr * beta], axis=-1)
     bottom = np.stack([lam, beta], axis=-1)
     return np.stack([top, bottom], axis=-2)
 
 
-def spectral_radius(lr, beta, lam):
+def eigenvalues(lr, beta, lam, nesterov=False):
+    r"""The two eigenvalues of :func:`iteration_matrix`, the larger modulus first; complex,
+    shape (..., 2): the roots of :math:`z^2 - (1+\beta-\mathrm{lr}\lambda)z + \beta` (heavy ball)
+    or of :math:`z^2 - (1+\beta)(1-\mathrm{lr}\lambda)z + \beta(1-\mathrm{lr}\lambda)` (Nesterov).
+
+    >>> eigenvalues(0.5, 0.0, 1.0)                     # SGD: 1 - lr*lam, and 0
+    array([0.5+0.j, 0. +0.j])
+    >>> z = eigenvalues(0.1, 0.9, 2.0)                  # complex pair of modulus sqrt(0.9)
+    >>> np.round(np.abs(z), 6), bool(z[0].imag > 0)
+    (array([0.948683, 0.948683]), True)
+    """
+    trace, det = _trace_det(lr, beta, lam, nesterov)
+    disc = (trace**2 - 4 * det).astype(complex)
+    root = np.sqrt(disc)
+    z = np.stack([(trace + root) / 2, (trace - root) / 2], axis=-1)
+    swap = np.abs(z[..., 1]) > np.abs(z[..., 0])
+    return np.where(swap[..., None], z[..., ::-1], z)
+
+
+def spectral_radius(lr, beta, lam, nesterov=False):
     r"""The factor by which the error in the direction with eigenvalue ``lam`` shrinks per step
     (in the long run): the larger root modulus of :math:`z^2 - (1+\beta-\mathrm{lr}\lambda)z + \beta`.
 
-    Below 1 the run converges; at 1 or above it does not.
+    Below 1 the run converges; at 1 or above it does not. ``nesterov=True``: of
+    :class:`lib.variants.Nesterov` instead.
 
     >>> float(spectral_radius(0.9, 0.0, 2.0))          # SGD: |1 - 0.9*2|
     0.8
     >>> round(float(spectral_radius(0.1, 0.9, 2.0)), 6)  # complex roots: modulus sqrt(beta)
     0.948683
     """
-    lr, beta, lam = _broadcast(lr, beta, lam)
-    trace = 1 + beta - lr * lam               # z1 + z2
-    disc = trace**2 - 4 * beta                # z1 * z2 = beta
+    trace, det = _trace_det(lr, beta, lam, nesterov)    # z1 + z2, z1 * z2
+    disc = trace**2 - 4 * det
     root = np.sqrt(np.abs(disc))
     real = np.maximum(abs(trace + root), abs(trace - root)) / 2
-    return np.where(disc >= 0, real, np.sqrt(beta))  # complex: |z|^2 = beta
+    modulus = np.sqrt(np.abs(det))      # a complex pair: |z|^2 = z1*z2 = det
+    return np.where(disc >= 0, real, modulus)
 
 
-def convergence_rate(lr, beta, eigenvalues):
+def critical_beta(lr, lam):
+    r"""The momentum at which the heavy ball is critically damped in the direction ``lam``:
+    :math:`\beta_c = (1 - \sqrt{\mathrm{lr}\,\lambda})^2`, where the two real roots meet
+    (for :math:`0 < \mathrm{lr}\,\lambda \le 1`). Below it the direction is over-damped (real
+    roots, no overshoot), above it under-damped (complex roots: it swings past the minimum).
+
+    >>> round(critical_beta(0.1, 0.1), 6)               # lr*lam = 0.01: (1 - 0.1)^2
+    0.81
+    """
+    lr = _checks.scalar("lr", lr, 0.0, MAX_VALUE, low_open=True, high_open=False)
+    lam = _checks.scalar("lam", lam, 0.0, MAX_VALUE, low_open=True, high_open=False)
+    if lr * lam > 1:
+        raise ValueError(f"lr * lam must be in (0, 1] for a critical beta in [0, 1), got "
+                         f"lr={lr!r}, lam={lam!r} (product {lr * lam!r})")
+    return float((1 - np.sqrt(lr * lam))**2)
+
+
+def damping(lr, beta, lam, nesterov=False):
+    """The kind of motion in the direction ``lam``, from :func:`eigenvalues`: ``"over-damped"``
+    (real positive roots), ``"critical"`` (a double root), ``"under-damped"`` (a complex pair),
+    ``"alternating"`` (a negative real root: the sign flips every step) or ``"unstable"``
+    (a root of modulus >= 1). A string, or an array of strings for array arguments.
+
+    >>> [damping(0.1, beta, 0.1) for beta in (0.5, 0.81, 0.9)]
+    ['over-damped', 'critical', 'under-damped']
+    >>> damping(0.9, 0.0, 2.0), damping(1.1, 0.0, 2.0)
+    ('alternating', 'unstable')
+    """
+    z = eigenvalues(lr, beta, lam, nesterov)
+    scale = np.maximum(np.abs(z).max(axis=-1), 1e-300)
+    imag = np.abs(z.imag).max(axis=-1)
+    gap = np.abs(z[..., 0] - z[..., 1])
+    kind = np.where(imag > 1e-7 * scale, "under-damped",
+                    np.where(gap <= 1e-7 * scale, "critical",
+                             np.where(z.real.min(axis=-1) < -1e-12 * scale, "alternating",
+                                      "over-damped")))
+    kind = np.where(np.abs(z).max(axis=-1) >= 1, "unstable", kind).astype(object)
+    return str(kind) if kind.ndim == 0 else kind
+
+
+def convergence_rate(lr, beta, eigenvalues, nesterov=False):
     """The worst :func:`spectral_radius` over ``eigenvalues`` (a sequence, e.g. the Hessian's):
     the per-step factor of the slowest direction, which sets the pace of the whole run.
 
     >>> round(float(convergence_rate(0.9, 0.0, [0.1, 2.0])), 3)     # max(|1 - 0.09|, |1 - 1.8|)
     0.91
     """
-    eigenvalues = _checks.real_array("eigenvalues", eigenvalues, "a sequence of eigenvalues")
-    if (eigenvalues.ndim != 1 or len(eigenvalues) == 0
-            or not np.all(np.abs(eigenvalues) <= MAX_VALUE)):
-        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of numbers in "
-                         f"[-{MAX_VALUE:g}, {MAX_VALUE:g}], got {_checks.show(eigenvalues)}")
-    return np.max([spectral_radius(lr, beta, lam) for lam in eigenvalues], axis=0)
+    eigenvalues = _eigenvalue_sequence(eigenvalues)
+    rates = [spectral_radius(lr, beta, lam, nesterov) for lam in eigenvalues]
+    return np.max(rates, axis=0)        # the slowest direction sets the pace
 
 
 def stable_lr_limit(beta, lam):
@@ -195,6 +272,24 @@ def _broadcast(lr, beta, lam):
     except ValueError:
         raise ValueError(f"lr, beta and lam must broadcast against each other, got shapes "
                          f"{[np.shape(a) for a in arrays]}") from None
+
+
+def _eigenvalue_sequence(eigenvalues):
+    """A non-empty 1-D array of eigenvalues in [-1e6, 1e6]."""
+    eigenvalues = _checks.real_array("eigenvalues", eigenvalues, "a sequence of eigenvalues")
+    if (eigenvalues.ndim != 1 or len(eigenvalues) == 0
+            or not np.all(np.abs(eigenvalues) <= MAX_VALUE)):
+        raise ValueError(f"eigenvalues must be a non-empty 1-D sequence of numbers in "
+                         f"[-{MAX_VALUE:g}, {MAX_VALUE:g}], got {_checks.show(eigenvalues)}")
+    return eigenvalues
+
+
+def _trace_det(lr, beta, lam, nesterov):
+    """Trace and determinant of the iteration matrix (the sum and product of its eigenvalues)."""
+    lr, beta, lam = _broadcast(lr, beta, lam)
+    if _checks.boolean("nesterov", nesterov):
+        return (1 + beta) * (1 - lr * lam), beta * (1 - lr * lam)
+    return 1 + beta - lr * lam, beta
 
 
 def _eigen_range(lambda_min, lambda_max):

@@ -11,12 +11,15 @@ chapter can show what that one thing does. None of them is meant for training.
     RMSProp's ancestor: the *sum* of all squared gradients where RMSProp keeps a moving average.
     The RMSProp chapter uses it to show why a moving average: the sum only grows, so every
     effective step shrinks, like 1/sqrt(t) under a steady gradient, and never recovers.
+:class:`Nesterov`
+    Momentum whose step looks ahead: it uses the gradient plus the new velocity ``g + beta*v``
+    instead of ``v``. The Momentum chapter compares it with the heavy ball.
 """
 
 import numpy as np
 
 from . import _checks
-from .optimizers import Adam, Optimizer
+from .optimizers import Adam, Momentum, Optimizer
 
 
 class AdamWithoutBiasCorrection(Adam):
@@ -94,3 +97,38 @@ class Adagrad(Optimizer):
         self.s = self.s + g**2
         # w = w - lr*g/(sqrt(s)+eps)
         return w - lr * g / (np.sqrt(self.s) + self.eps)
+
+
+class Nesterov(Momentum):
+    r"""Nesterov momentum: the heavy ball's velocity, with a step that looks one velocity ahead.
+
+    .. math::
+        v \leftarrow \beta v + g, \qquad
+        w \leftarrow w - \mathrm{lr}\,(g + \beta v), \qquad v_0 = 0
+
+    The one difference from :class:`lib.optimizers.Momentum` is the step: the heavy ball moves by
+    ``lr*v``, Nesterov by ``lr*(g + beta*v)``, the step the heavy ball would take if it looked at
+    where its velocity is about to carry it. The velocity line is Momentum's own code
+    (``super().update``), so the two cannot drift apart. Nesterov (1983) for the method;
+    Sutskever et al. (2013) for its form as momentum in deep learning.
+
+    Matches ``torch.optim.SGD(lr=lr, momentum=beta, nesterov=True)`` (no dampening) step for step:
+    torch's buffer is this ``v`` (it starts at the first gradient, which is ``beta*0 + g``), and its
+    step is ``lr*(g + beta*buf)``.
+
+    Convention: Sutskever et al. (2013) write ``v = beta*v - lr*grad(w + beta*v); w = w + v``, the
+    gradient taken at the look-ahead point ``w + beta*v``. With a constant ``lr`` that is this rule
+    seen from the look-ahead point (the weights here are their ``w + beta*v``): the same sequence of
+    steps, written in the variable where the gradient is evaluated. PyTorch and this library keep
+    the gradient at ``w`` itself, so no second gradient evaluation is needed.
+
+    >>> opt = Nesterov(lr=0.1, beta=0.9)
+    >>> w = opt.step([0.0], [1.0]); w          # v = 1, step lr*(1 + 0.9*1) = 0.19
+    array([-0.19])
+    >>> opt.step(w, [1.0])                     # v = 1.9, step lr*(1 + 0.9*1.9) = 0.271
+    array([-0.461])
+    """
+
+    def update(self, w, g, lr):
+        super().update(w, g, lr)                  # v = beta*v + g (Momentum's)
+        return w - lr * (g + self.beta * self.v)  # w = w - lr*(g + beta*v)

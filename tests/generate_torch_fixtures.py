@@ -8,6 +8,10 @@ It writes ``tests/fixtures/torch_trajectories.json``, which is committed (with t
 ``adagrad`` it writes only ``tests/fixtures/torch_adagrad.json``, see ``main_adagrad``); ``tests/test_against_torch.py``
 replays every trajectory with ``lib.optimizers`` and ``lib.schedules`` and compares every step.
 
+``python tests/generate_torch_fixtures.py nesterov`` writes only ``tests/fixtures/torch_nesterov.json``
+(``torch.optim.SGD(momentum=beta, nesterov=True)``, same problems and layout), which
+``tests/test_variants.py`` replays with ``lib.variants.Nesterov``; it leaves the main fixture alone.
+
 This script is the independent reference, so it never imports the project's ``lib``: the problems,
 their gradients (torch autograd) and the schedule multipliers (written below from the published
 closed forms) are all its own. Everything runs in float64 with torch's plain single-tensor
@@ -182,6 +186,9 @@ def make_optimizer(torch, name, params, hyper):
     if name == "Momentum":
         return optim.SGD(params, lr=hyper["lr"], momentum=hyper["beta"], dampening=0.0,
                          nesterov=False, foreach=False)
+    if name == "Nesterov":
+        return optim.SGD(params, lr=hyper["lr"], momentum=hyper["beta"], dampening=0.0,
+                         nesterov=True, foreach=False)
     if name == "RMSProp":
         return optim.RMSprop(params, lr=hyper["lr"], alpha=hyper["beta"], eps=hyper["eps"],
                              momentum=0.0, centered=False, foreach=False)
@@ -468,8 +475,68 @@ def main_adagrad():
     print(f"wrote {ADAGRAD_OUT} ({len(text) / 1e3:.0f} kB): {len(trajectories)} trajectories")
 
 
+# ---------------------------------------------------------------------------------------------
+# Nesterov (lib.variants.Nesterov), in its own file:
+#     /path/to/torch/python tests/generate_torch_fixtures.py nesterov
+# writes only tests/fixtures/torch_nesterov.json.
+# ---------------------------------------------------------------------------------------------
+
+NESTEROV_OUT = OUT.parent / "torch_nesterov.json"
+
+
+def nesterov_settings(problem):
+    """Nesterov's (hyperparameters) for one problem: the Momentum settings' learning rates."""
+    m = {"quadratic": 0.02, "rosenbrock": 1e-4, "least_squares": 0.05}[problem]
+    return [{"lr": m, "beta": 0.9}, {"lr": 2 * m, "beta": 0.5}, {"lr": 0.5 * m, "beta": 0.99},
+            {"lr": 1.5 * m, "beta": 0.7}]          # torch refuses nesterov=True with momentum 0
+
+
+def main_nesterov():
+    """Write torch_nesterov.json: torch's SGD(nesterov=True) on the three problems, constant lr and
+    two schedules (warmup + cosine through LambdaLR, StepLR), each run checked for amplification."""
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    problems = {"quadratic": quadratic_spec(), "rosenbrock": rosenbrock_spec(),
+                "least_squares": least_squares_spec()}
+    for spec in problems.values():
+        spec["checks"] = gradient_checks(torch, spec)
+    trajectories = []
+    for problem, spec in problems.items():
+        settings = [(hyper, None) for hyper in nesterov_settings(problem)]
+        base = nesterov_settings(problem)[0]
+        settings += [(base, schedule_spec(kind, base["lr"])) for kind in ("warmup_cosine", "step_decay")]
+        for hyper, schedule in settings:
+            ws, lrs = run(torch, spec, "Nesterov", hyper, schedule)
+            tail = f" {schedule['torch']} {schedule['kind']}" if schedule else ""
+            trajectories.append({"name": f"{problem} Nesterov {hyper}{tail}", "problem": problem,
+                                 "optimizer": "Nesterov", "hyper": hyper, "schedule": schedule,
+                                 "amplification": amplification(torch, spec, "Nesterov", hyper,
+                                                                schedule, ws),
+                                 "lrs": lrs, "w": ws})
+    for trajectory in trajectories:
+        if trajectory["amplification"] > MAX_AMPLIFICATION:
+            raise RuntimeError(f"{trajectory['name']} amplifies rounding "
+                               f"{trajectory['amplification']:.3g}-fold: too chaotic to compare")
+    fixture = {
+        "meta": {"generator": "tests/generate_torch_fixtures.py nesterov", "torch": torch.__version__,
+                 "python": sys.version.split()[0], "dtype": "float64", "n_steps": N_STEPS,
+                 "optimizer": "torch.optim.SGD(lr, momentum=beta, dampening=0, nesterov=True, "
+                              "foreach=False)",
+                 "contract": "lrs[k] is the learning rate of optimizer step k; w[0] is the start and "
+                             "w[k+1] the weights after step k"},
+        "problems": problems,
+        "trajectories": trajectories,
+    }
+    text = json.dumps(fixture, indent=None, separators=(",", ":"))
+    NESTEROV_OUT.write_text(text + "\n")
+    print(f"wrote {NESTEROV_OUT} ({len(text) / 1e3:.0f} kB): {len(trajectories)} trajectories")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["adagrad"]:
         main_adagrad()
+    elif sys.argv[1:] == ["nesterov"]:
+        main_nesterov()
     else:
         main()

@@ -208,6 +208,12 @@ def _mod(name):
     return importlib.import_module(f"lib.{name}")
 
 
+def _nesterov_step():
+    opt = _mod("variants").Nesterov(lr=0.1, beta=0.9)
+    opt.step(np.zeros(2), np.ones(2))                        # hold state for shape (2,)
+    return opt.step
+
+
 CASES = {
     # optimizers
     "optimizers.SGD": _optimizer_case("SGD"),
@@ -228,6 +234,10 @@ CASES = {
                              lambda: {"lr": 0.1, "eps": 1e-10}, is_(object)),
     "variants.Adagrad.step": Case(_adagrad_step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
                                   _step_expect),
+    "variants.Nesterov": Case(lambda: _mod("variants").Nesterov, lambda: {"lr": 0.1, "beta": 0.9},
+                              is_(object)),
+    "variants.Nesterov.step": Case(_nesterov_step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
+                                   _step_expect),
     "optimizers.Optimizer.lr_at": Case(lambda: _mod("optimizers").SGD(lr=0.1).lr_at,
                                        lambda: {"k": 3}, is_(float)),
     # schedules: the factories and the schedules they make
@@ -426,6 +436,14 @@ CASES.update({
     "momentum_theory.convergence_rate": Case(lambda: _mod("momentum_theory").convergence_rate,
                                              lambda: {"lr": 0.5, "beta": 0.9,
                                                       "eigenvalues": [0.1, 2.0]}, is_(object)),
+    "momentum_theory.eigenvalues": Case(lambda: _mod("momentum_theory").eigenvalues,
+                                        lambda: {"lr": 0.5, "beta": 0.9, "lam": 2.0},
+                                        lambda r, k: r.shape[-1:] == (2,)),
+    "momentum_theory.critical_beta": Case(lambda: _mod("momentum_theory").critical_beta,
+                                          lambda: {"lr": 0.1, "lam": 0.1}, is_(float)),
+    "momentum_theory.damping": Case(lambda: _mod("momentum_theory").damping,
+                                    lambda: {"lr": 0.1, "beta": 0.9, "lam": 0.1},
+                                    lambda r, k: isinstance(r, str) or r.dtype == object),
     "momentum_theory.stable_lr_limit": Case(lambda: _mod("momentum_theory").stable_lr_limit,
                                             lambda: {"beta": 0.9, "lam": 2.0}, is_(object)),
     "momentum_theory.sgd_optimum": Case(lambda: _mod("momentum_theory").sgd_optimum,
@@ -742,6 +760,7 @@ NOT_FUZZED = {
     "variants.AdamWithoutBiasCorrection.adam_update": "the rule itself, called by step",
     "variants.Adagrad.update": "the rule itself, called by step after step's checks",
     "sparse.TokenRun": "a result record, built by learn_tokens",
+    "variants.Nesterov.update": "the rule itself, called by step after step's checks",
     # presentation that needs a live figure, axes or IPython (the page helper's tests cover it)
     "interactive.Slider": "built by the slider functions (fuzzed)",
     "interactive.Slider.text": "formats a slider value for display",

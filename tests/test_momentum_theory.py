@@ -135,3 +135,89 @@ def test_arguments_are_checked():
         steps_to_shrink(1.0, 10)
     with pytest.raises(ValueError, match="steps"):
         measured_rate(np.zeros((10, 2)), window=20)
+
+
+# --- eigenvalues, damping, Nesterov --------------------------------------------------------------
+
+from lib.momentum_theory import critical_beta, damping, eigenvalues  # noqa: E402
+from lib.variants import Nesterov                                    # noqa: E402
+
+
+def test_nesterov_iteration_matrix_is_one_step_of_the_library_nesterov():
+    rng = np.random.default_rng(3)
+    for lr, beta, lam in rng.uniform([0.01, 0.0, 0.1], [1.5, 0.99, 5.0], size=(20, 3)):
+        opt = Nesterov(lr=lr, beta=beta)
+        w, state = np.array([-0.7]), np.array([-0.7, 0.0])
+        M = iteration_matrix(lr, beta, lam, nesterov=True)
+        for _ in range(5):
+            w = opt.step(w, lam * w)
+            state = M @ state
+            np.testing.assert_allclose([w[0], opt.v[0]], state, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_eigenvalues_match_numpy_and_the_companion_matrix(nesterov):
+    rng = np.random.default_rng(4)
+    for lr, beta, lam in rng.uniform([0.01, 0.0, 0.1], [3.0, 0.99, 3.0], size=(50, 3)):
+        ours = eigenvalues(lr, beta, lam, nesterov=nesterov)
+        numpy = np.linalg.eigvals(iteration_matrix(lr, beta, lam, nesterov=nesterov))
+        np.testing.assert_allclose(np.sort_complex(ours), np.sort_complex(numpy), atol=1e-7)
+        assert abs(ours[0]) >= abs(ours[1])
+        assert abs(ours[0]) == pytest.approx(spectral_radius(lr, beta, lam, nesterov=nesterov),
+                                             abs=1e-7)
+        if not nesterov:   # the two-step recurrence w+ = (1 + beta - lr lam) w - beta w-, by hand
+            companion = np.array([[1 + beta - lr * lam, -beta], [1.0, 0.0]])
+            np.testing.assert_allclose(np.sort_complex(ours),
+                                       np.sort_complex(np.linalg.eigvals(companion)), atol=1e-7)
+
+
+def test_critical_beta_is_where_the_roots_meet():
+    # disc (1 + b - h)^2 - 4 b = 0 at b = (1 - sqrt h)^2: the double root is sqrt(b) = 1 - sqrt(h)
+    for h in (1e-4, 0.01, 0.2, 0.5, 1.0):
+        b = critical_beta(h, 1.0)
+        assert (1 + b - h) ** 2 - 4 * b == pytest.approx(0.0, abs=1e-12)
+        assert b == pytest.approx((1 - np.sqrt(h)) ** 2, rel=1e-12)
+    with pytest.raises(ValueError, match="lr \\* lam"):
+        critical_beta(1.5, 1.0)
+
+
+def sign_changes(lr, beta, lam, steps=300, nesterov=False):
+    opt = (Nesterov if nesterov else Momentum)(lr=lr, beta=beta)
+    w, seen = np.array([1.0]), []
+    for _ in range(steps):
+        w = opt.step(w, lam * w)
+        seen.append(w[0])
+    seen = np.array(seen)
+    return int(np.sum(np.sign(seen[1:]) != np.sign(seen[:-1]))), seen
+
+
+def test_damping_names_what_the_runs_do():
+    lam, lr = 0.1, 0.1                          # lr*lam = 0.01: critical beta 0.81
+    for beta in (0.0, 0.3, 0.6, 0.8):           # over-damped: the error never changes sign
+        assert damping(lr, beta, lam) == "over-damped"
+        changes, w = sign_changes(lr, beta, lam)
+        assert changes == 0 and abs(w[-1]) < 1
+    for beta in (0.82, 0.9, 0.99):              # under-damped: it swings past the minimum
+        assert damping(lr, beta, lam) == "under-damped"
+        assert sign_changes(lr, beta, lam)[0] >= 2
+    assert damping(lr, critical_beta(lr, lam), lam) == "critical"
+    assert sign_changes(lr, critical_beta(lr, lam), lam)[0] == 0
+    # alternating: lr*lam beyond (1 + sqrt(beta))^2, below 2 + 2 beta
+    assert damping(2.0, 0.1, 1.0) == "alternating"
+    changes, _ = sign_changes(2.0, 0.1, 1.0, steps=50)
+    assert changes == 49
+    assert damping(2.3, 0.1, 1.0) == "unstable"
+    assert list(damping(0.1, np.array([0.5, 0.9]), 0.1)) == ["over-damped", "under-damped"]
+
+
+def test_nesterov_radius_matches_runs_and_its_stability_edge():
+    # Nesterov's edge: lr lam < (2 + 2 beta)/(1 + 2 beta) (the root -1 of its polynomial)
+    for beta in (0.0, 0.5, 0.9):
+        edge = (2 + 2 * beta) / (1 + 2 * beta)
+        assert spectral_radius(0.999 * edge, beta, 1.0, nesterov=True) < 1
+        assert spectral_radius(1.001 * edge, beta, 1.0, nesterov=True) > 1
+    valley = narrow_valley()
+    for lr, beta in ((0.1, 0.9), (0.5, 0.5), (0.8, 0.3)):
+        result = run(Nesterov(lr=lr, beta=beta), valley, steps=400)
+        expected = convergence_rate(lr, beta, [valley.lambda_min, valley.lambda_max], nesterov=True)
+        assert measured_rate(result.trajectory) == pytest.approx(float(expected), abs=5e-3)

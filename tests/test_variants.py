@@ -63,3 +63,78 @@ def test_weight_decay_is_still_coupled_l2():
     opt = AdamWithoutBiasCorrection(lr=0.1, weight_decay=0.5, eps=0.0)
     w = opt.step([2.0], [0.0])            # g' = 0 + 0.5 * 2 = 1
     assert w[0] == pytest.approx(2.0 - 0.1 * 0.1 / np.sqrt(0.001), rel=1e-12)
+
+
+# --- Nesterov ----------------------------------------------------------------------------------
+
+import json                                                          # noqa: E402
+import pathlib                                                       # noqa: E402
+
+from lib import schedules                                            # noqa: E402
+from lib.optimizers import Momentum                                  # noqa: E402
+from lib.variants import Nesterov                                    # noqa: E402
+from test_against_torch import ATOL_TRAJECTORY, RTOL_TRAJECTORY, gradient  # noqa: E402
+
+NESTEROV_FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures"
+                               / "torch_nesterov.json").read_text())
+
+
+def test_nesterov_first_steps_by_hand():
+    # v1 = g1 = 2, step lr*(g1 + beta*v1) = 0.5*(2 + 0.5*2) = 1.5;
+    # v2 = 0.5*2 + (-1) = 0, step 0.5*(-1 + 0) = -0.5; v3 = 0*0.5 + 4 = 4, step 0.5*(4 + 2) = 3.
+    opt = Nesterov(lr=0.5, beta=0.5)
+    w = np.array([10.0])
+    for g, expected_w, expected_v in ((2.0, 8.5, 2.0), (-1.0, 9.0, 0.0), (4.0, 6.0, 4.0)):
+        w = opt.step(w, [g])
+        assert w[0] == pytest.approx(expected_w, abs=1e-15)
+        assert opt.v[0] == pytest.approx(expected_v, abs=1e-15)
+
+
+def test_nesterov_steady_gradient_steps_lr_times_one_plus_beta_over_one_minus_beta_at_most():
+    # A steady g: v_t = (1 - beta^t)/(1 - beta) g, step lr*(1 + beta (1 - beta^t)/(1 - beta)) g.
+    beta, lr, g = 0.9, 0.01, 3.0
+    opt, w = Nesterov(lr=lr, beta=beta), np.zeros(1)
+    for t in range(1, 200):
+        new = opt.step(w, [g])
+        assert w[0] - new[0] == pytest.approx(lr * g * (1 + beta * (1 - beta**t) / (1 - beta)),
+                                              rel=1e-12)
+        w = new
+
+
+def test_nesterov_keeps_momentums_velocity():
+    # Same gradients in, same velocity out: only the step differs.
+    rng = np.random.default_rng(1)
+    heavy, ahead = Momentum(lr=0.1, beta=0.8), Nesterov(lr=0.1, beta=0.8)
+    w = np.zeros(3)
+    for g in rng.standard_normal((30, 3)):
+        heavy.step(w, g)
+        ahead.step(w, g)
+        np.testing.assert_array_equal(heavy.v, ahead.v)
+
+
+def test_nesterov_fixture_covers_problems_and_schedules():
+    runs = NESTEROV_FIXTURE["trajectories"]
+    assert NESTEROV_FIXTURE["meta"]["dtype"] == "float64"
+    assert "nesterov=True" in NESTEROV_FIXTURE["meta"]["optimizer"]
+    assert {t["problem"] for t in runs} == {"quadratic", "rosenbrock", "least_squares"}
+    assert {t["schedule"]["torch"] for t in runs if t["schedule"]} == {"LambdaLR", "StepLR"}
+    assert {t["hyper"]["beta"] for t in runs} >= {0.5, 0.9, 0.99}
+    assert all(t["amplification"] < 10 and len(t["w"]) == len(t["lrs"]) + 1 >= 51 for t in runs)
+
+
+@pytest.mark.parametrize("trajectory", NESTEROV_FIXTURE["trajectories"],
+                         ids=[t["name"] for t in NESTEROV_FIXTURE["trajectories"]])
+def test_nesterov_matches_torch_sgd_nesterov(trajectory):
+    grad = gradient(NESTEROV_FIXTURE["problems"][trajectory["problem"]])
+    hyper = dict(trajectory["hyper"])
+    if trajectory["schedule"] is not None:
+        spec = trajectory["schedule"]
+        hyper["lr"] = getattr(schedules, spec["kind"])(**spec["args"])
+    opt = Nesterov(**hyper)
+    expected = np.array(trajectory["w"])
+    w = expected[0].copy()
+    for k, lr in enumerate(trajectory["lrs"]):
+        assert opt.lr_at(k) == pytest.approx(lr, rel=1e-14, abs=1e-14 * trajectory["hyper"]["lr"])
+        w = opt.step(w, grad(w))
+        np.testing.assert_allclose(w, expected[k + 1], rtol=RTOL_TRAJECTORY, atol=ATOL_TRAJECTORY,
+                                   err_msg=f"weights after step {k}")
