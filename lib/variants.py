@@ -47,7 +47,8 @@ class AdamWithoutBiasCorrection(Adam):
     """
 
     def adam_update(self, g):
-        counted, self.t = self.t, np.inf          # the correction factors at t = inf: 1/(1 - 0) = 1
+        # the correction factors at t = inf: 1/(1 - 0) = 1
+        counted, self.t = self.t, np.inf
         try:
             return super().adam_update(g)
         finally:
