@@ -89,6 +89,96 @@ def sweep_throughput():
     return json.loads(out.stdout)
 
 
+# --- Transformer step time (issue 15) -----------------------------------------------------------
+TRANSFORMER_CONFIG = {"vocab_size": 96, "seq_len": 32, "d_model": 32, "n_heads": 4, "n_layers": 2,
+                      "norm": "pre", "tied": True}
+"""The chapter's model as the spike measured it (about 30k parameters); batch 16."""
+TRANSFORMER_BATCH, TRANSFORMER_SETTINGS = 16, 4
+TRANSFORMER_TARGETS = {"transformer_step_ms": 7.8, "transformer_axis_speed": 0.9}
+"""Within 1.2x of the spike's 6.5 ms a step (float32, one BLAS thread); the settings axis never
+slower than 0.9x the same settings run one by one."""
+
+TRANSFORMER_CODE = """
+import json, sys, time
+import numpy as np
+from lib.transformer import Transformer, keep_freed_memory
+
+config, batch, S, dtype, keep = (json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
+                                 sys.argv[4], sys.argv[5] == "1")
+kept = keep_freed_memory() if keep else False
+model = Transformer(**config)
+tokens = np.random.default_rng(0).integers(0, config["vocab_size"], (batch, config["seq_len"] + 1))
+stacked = model.init_params(S, seed=list(range(S)), dtype=dtype)
+single = [stacked[s:s + 1] for s in range(S)]
+for _ in range(5):
+    model.loss_and_grad(stacked, tokens)
+def timed(work):
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+def separately():
+    for p in single:
+        model.loss_and_grad(p, tokens)
+
+one, separate, axis = [], [], []
+for _ in range(60):                     # interleaved, so the three share the machine's load
+    one.append(timed(lambda: model.loss_and_grad(single[0], tokens)))
+    separate.append(timed(separately))
+    axis.append(timed(lambda: model.loss_and_grad(stacked, tokens)))
+one, separate, axis = np.array(one), np.array(separate), np.array(axis)   # (60, 2): wall, cpu
+ms = lambda xs, k=1: round(1e3 * float(np.median(xs)) / k, 2)
+print(json.dumps({"params": model.num_params, "dtype": dtype, "keep_freed_memory": kept,
+                  "step_ms": ms(one[:, 0]), "step_min_ms": round(1e3 * one[:, 0].min(), 2),
+                  "step_cpu_ms": ms(one[:, 1]),
+                  "separate_ms_per_setting": ms(separate[:, 0], S),
+                  "axis_ms_per_setting": ms(axis[:, 0], S),
+                  "axis_speed": round(float(np.median(separate[:, 0]) / np.median(axis[:, 0])), 2),
+                  "axis_speed_cpu": round(float(np.median(separate[:, 1]) / np.median(axis[:, 1])), 2),
+                  "axis_speed_min": round(float(separate[:, 0].min() / axis[:, 0].min()), 2)}))
+"""
+
+
+def transformer_step():
+    """Forward + backward of the chapter's Transformer, in fresh interpreters with one BLAS thread:
+    float32 and float64, glibc's default malloc and ``keep_freed_memory()``, one setting, and S
+    settings on the axis against the same S one by one (ms per setting-step, medians of 60, wall
+    clock; also the fastest wall time and the median CPU time, which other processes on the
+    machine disturb less)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    runs = {}
+    for dtype, keep in (("float32", "0"), ("float32", "1"), ("float64", "1")):
+        out = subprocess.run([sys.executable, "-c", TRANSFORMER_CODE, json.dumps(TRANSFORMER_CONFIG),
+                              str(TRANSFORMER_BATCH), str(TRANSFORMER_SETTINGS), dtype, keep],
+                             cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        runs[f"{dtype}{', keep_freed_memory' if keep == '1' else ''}"] = json.loads(out.stdout)
+    return {"config": {**TRANSFORMER_CONFIG, "batch": TRANSFORMER_BATCH,
+                       "settings": TRANSFORMER_SETTINGS}, "runs": runs}
+
+
+def transformer_report(entry):
+    """Lines for the results table (the float32 runs against the targets) and a detail table."""
+    if not entry:
+        return [], []
+    runs = entry["runs"]
+    default, kept = runs["float32"], runs["float32, keep_freed_memory"]
+    c = entry["config"]
+    name = f"L{c['n_layers']} d{c['d_model']} T{c['seq_len']} B{c['batch']}"
+    table = [f"| Transformer step ({name}, float32), forward + backward, median (fastest) | "
+             f"{default['step_ms']:.1f} ({default['step_min_ms']:.1f}) ms; with keep_freed_memory "
+             f"{kept['step_ms']:.1f} ({kept['step_min_ms']:.1f}) ms | ≤ 7.8 ms |",
+             f"| Transformer settings axis (S = {c['settings']}) against separate runs | "
+             f"{default['axis_speed']:.2f}× ({kept['axis_speed']:.2f}× with keep_freed_memory) | ≥ 0.9× |"]
+    detail = ["", f"Transformer ({name}, {default['params']} parameters, one BLAS thread), "
+              f"ms per setting-step, medians of 60 (wall clock unless named):", "",
+              "| run | one setting | fastest | CPU | S separate | S on the axis | axis speed (CPU, fastest) |",
+              "|---|---|---|---|---|---|---|"]
+    detail += [f"| {k} | {r['step_ms']} | {r['step_min_ms']} | {r['step_cpu_ms']} | "
+               f"{r['separate_ms_per_setting']} | {r['axis_ms_per_setting']} | {r['axis_speed']}× "
+               f"({r['axis_speed_cpu']}×, {r['axis_speed_min']}×) |" for k, r in runs.items()]
+    return table, detail
+
+
 # --- slider latency and chapter execution -----------------------------------------------------
 def naive_interact_baseline(moves=30):
     """What a naive `interact` costs: build the whole figure again and save it, every move."""
@@ -381,8 +471,10 @@ def report(results):
         lines.append(f"| first paint of the slowest chapter, 1.6 Mbps / 150 ms / CPU 4× | "
                      f"{last['worst_first_paint_s']:.2f} s | ≤ 3 s |")
         lines.append(f"| a search for \"adam\" downloads | {last['search_adam']['mb']:.2f} MB | ≤ 2 MB |")
+    transformer_table, transformer_detail = transformer_report(results.get("transformer_step"))
+    lines += transformer_table
     table = "\n".join(lines)
-    detail = [page_report(results.get("page_weight")), "",
+    detail = [page_report(results.get("page_weight")), *transformer_detail, "",
               "| figure | frames | p50 ms | p95 ms |", "|---|---|---|---|"]
     detail += [f"| {s['name']} | {s['frames']} | {s['p50_ms']} | {s['p95_ms']} |" for s in sliders]
     detail += ["", "| chapter | execute s |", "|---|---|"]
@@ -398,8 +490,15 @@ def main():
     parser.add_argument("--site", default=str(ROOT / "_build" / "html"), help="the built site to weigh")
     parser.add_argument("--label", default="after", help="name of this page-weight measurement")
     parser.add_argument("--gzip", action="store_true", help="serve text files gzip-compressed")
+    parser.add_argument("--only-transformer", action="store_true",
+                        help="measure only the Transformer step and print it (writes nothing)")
     args = parser.parse_args()
     os.chdir(ROOT)
+    if args.only_transformer:
+        entry = transformer_step()
+        print(json.dumps(entry, indent=2))
+        print("\n".join(sum(transformer_report(entry), [])))
+        return
     if args.only_page:
         results = json.loads((ROOT / "benchmarks" / "results.json").read_text())
         print(f"page weight of {args.site} ...", flush=True)
@@ -422,6 +521,8 @@ def main():
     results["sweep_s"] = round(sweep["sweep_s"], 3)
     results["sweep_speedup"] = round(sweep["loop_s_scaled"] / sweep["sweep_s"], 1)
     results["sweep_equals_loop"] = sweep["sweep_equals_loop"]
+    print("Transformer step ...", flush=True)
+    results["transformer_step"] = transformer_step()
     if not args.skip_build:
         print("clean build ...", flush=True)
         results["build_clean_s"] = round(build(clean=True), 1)
@@ -432,7 +533,7 @@ def main():
     print("page weight on a slow link ...", flush=True)
     previous = json.loads((ROOT / "benchmarks" / "results.json").read_text()).get("page_weight", {})
     results["page_weight"] = {**previous, args.label: page_weight(args.site, args.gzip)}
-    results["targets"] = TARGETS
+    results["targets"] = {**TARGETS, **TRANSFORMER_TARGETS}
     write(results)
 
 

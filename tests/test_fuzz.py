@@ -575,7 +575,76 @@ CASES.update({
                        lambda: {"lr": 0.1, "beta": 0.9, "weight_decay": 0.01}, is_(object)),
 })
 
+# --- the Transformer (lib/transformer.py) ---------------------------------------------------------
+
+def _tiny_transformer():
+    from lib.transformer import Transformer
+    return Transformer(vocab_size=7, seq_len=4, d_model=6, n_heads=2, n_layers=1, d_ff=10)
+
+
+def _transformer_batch():
+    tokens = np.arange(15).reshape(3, 5) % 7
+    return {"params": np.full((2, _tiny_transformer().num_params), 0.1), "tokens": tokens[:, :-1],
+            "targets": tokens[:, 1:]}
+
+
+def _pair_of_shapes(first, second=None):
+    def expect(result, kwargs):
+        return (isinstance(result, tuple) and len(result) == 2 and result[0].shape == first(kwargs)
+                and (second is None or result[1].shape == second(kwargs)))
+    return expect
+
+
+CASES.update({
+    "transformer.Transformer": Case(lambda: _mod("transformer").Transformer,
+                                    lambda: {"vocab_size": 7, "seq_len": 4, "d_model": 6,
+                                             "n_heads": 2, "n_layers": 1, "norm": "post",
+                                             "tied": False, "d_ff": 10, "init_std": 0.02,
+                                             "eps": 1e-5}, is_(object)),
+    "transformer.Transformer.init_params": Case(
+        lambda: _tiny_transformer().init_params,
+        lambda: {"settings": 2, "seed": 0, "dtype": np.float32},
+        lambda r, k: r.shape == (k["settings"], _tiny_transformer().num_params)),
+    "transformer.Transformer.blocks": Case(lambda: _tiny_transformer().blocks,
+                                           lambda: {"params": _transformer_batch()["params"]},
+                                           is_(dict)),
+    "transformer.Transformer.decay_mask": Case(
+        lambda: _tiny_transformer().decay_mask, lambda: {"embeddings": False},
+        lambda r, k: r.shape == (_tiny_transformer().num_params,)),
+    "transformer.Transformer.logits": Case(
+        lambda: _tiny_transformer().logits,
+        lambda: {k: v for k, v in _transformer_batch().items() if k != "targets"},
+        lambda r, k: r.shape == (2, 3, 4, 7)),
+    "transformer.Transformer.loss": Case(
+        lambda: _tiny_transformer().loss,
+        lambda: {**_transformer_batch(), "tokens": np.arange(15).reshape(3, 5) % 7,
+                 "targets": None},                        # the (B, seq_len + 1) form
+        lambda r, k: r.shape == (2,)),
+    "transformer.Transformer.evaluate": Case(lambda: _tiny_transformer().evaluate,
+                                             _transformer_batch,
+                                             _pair_of_shapes(lambda k: (2,), lambda k: (2,))),
+    "transformer.Transformer.loss_and_grad": Case(
+        lambda: _tiny_transformer().loss_and_grad, _transformer_batch,
+        _pair_of_shapes(lambda k: (2,), lambda k: (2, _tiny_transformer().num_params))),
+    "transformer.Transformer.attention": Case(
+        lambda: _tiny_transformer().attention,
+        lambda: {k: v for k, v in _transformer_batch().items() if k != "targets"},
+        lambda r, k: r.shape == (1, 2, 3, 2, 4, 4)),
+    "transformer.Transformer.generate": Case(
+        lambda: _tiny_transformer().generate,
+        lambda: {"params": _transformer_batch()["params"], "prompt": [1, 2], "length": 6,
+                 "temperature": 0.7, "seed": 0},
+        lambda r, k: r.shape == (2, len(k["prompt"]) + k["length"])),
+    "transformer.Transformer.settings_chunk": Case(lambda: _tiny_transformer().settings_chunk,
+                                                   lambda: {"batch": 3}, is_(int)),
+    "transformer.clip_grad_norm": Case(
+        lambda: _mod("transformer").clip_grad_norm,
+        lambda: {"grad": np.arange(10.0).reshape(2, 5), "max_norm": 1.0},
+        _pair_of_shapes(lambda k: np.shape(k["grad"]), lambda k: np.shape(k["grad"])[:-1])),
+})
+
 NOT_FUZZED = {
+    "transformer.keep_freed_memory": "takes no argument (a process-wide malloc setting)",
     "convergence.UnbrokenRun": "a result record, built by unbroken_run",
     "convergence.UnbrokenRun.ends": "reads an UnbrokenRun's grid values (its caller's own array)",
     "decay.SGDW.update": "the rule itself, called by step after step's checks",
