@@ -1,6 +1,7 @@
 """Training many settings at once, and the learning-rate range test.
 
-:func:`train` runs minibatch training of a :class:`lib.model.MLP` for S settings in one vectorised
+:func:`train` runs minibatch training of a :class:`lib.model.MLP` (or a
+:class:`lib.transformer.Transformer`: the same loop, see below) for S settings in one vectorised
 loop: the parameters are ``(S, P)``, the optimizer is one from :mod:`lib.optimizers` whose
 hyperparameters have shape ``(S, 1)`` (or are schedules returning that shape, see
 :func:`lib.schedules.stack`), and every setting sees the same minibatches, so settings differ only
@@ -15,12 +16,20 @@ in their hyperparameters::
 
 A setting whose loss explodes is frozen and marked (``result.diverged_at``) while the others go on.
 
+A Transformer trains through the same call: its data is a :class:`lib.data.Split` of integer token
+windows (inputs and next-token targets, from :func:`lib.text.char_split` or
+:func:`lib.robot.policy_split`), ``max_grad_norm=1.0`` clips each setting's gradient as every
+published recipe does, and ``result.grad_norm`` records the norm of every step's gradient. A run
+that does not explode but never learns (a Post-LN Transformer without warmup sits at the loss of
+the character counts) is not a divergence: :func:`plateaued` names it.
+
 :func:`lr_range_test` (Smith 2017; fastai's ``lr_find``) trains once with an exponentially growing
 learning rate; :func:`suggest_steepest`, :func:`suggest_min_over_10` and :func:`suggest_valley`
 read a learning rate off its curve.
 """
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +51,9 @@ class TrainResult:
     ``diverged_at``    (S,): the step at which the setting's loss exploded, -1 if it never did
     ``params``         (S, P): the final parameters (for a diverged setting: those it was frozen at)
     ``seconds``        wall-clock time of the run
+    ``grad_norm``      (steps, S): the global L2 norm of each setting's minibatch gradient at step
+                       k, before any clipping; NaN after a setting diverged
+    ``clipped``        (steps, S) bool: whether ``max_grad_norm`` scaled that gradient down
     """
 
     train_loss: np.ndarray
@@ -51,6 +63,8 @@ class TrainResult:
     diverged_at: np.ndarray
     params: np.ndarray
     seconds: float
+    grad_norm: np.ndarray = None
+    clipped: np.ndarray = None
 
     @property
     def diverged(self):
@@ -82,7 +96,7 @@ def minibatches(n, batch_size, steps, seed):
 
 
 def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_every=25,
-          diverge_loss=None):
+          diverge_loss=None, max_grad_norm=None):
     """Train S settings of ``model`` at once with ``optimizer``; return a :class:`TrainResult`.
 
     ``params0`` is ``(S, P)`` (from ``model.init_params``); ``optimizer`` a fresh optimizer from
@@ -99,7 +113,18 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     disturb the other settings. The default threshold comes from runs of the default
     :class:`lib.model.MLP` with Adam and no warmup: at lr 0.1 the loss jumps to 6-9 and recovers,
     at 0.2-0.3 it jumps to 11-27 and the network ends at chance. Pass ``diverge_loss=np.inf`` to
-    keep every finite curve whole.
+    keep every finite curve whole. For a Transformer the default is ``5 * log(vocab_size)``.
+
+    **Models.** ``model`` is a :class:`lib.model.MLP` or a :class:`lib.transformer.Transformer`
+    (anything with ``loss_and_grad(params, X, y)``, ``evaluate(params, X, y)`` and ``num_params``).
+    Float inputs are used in the weights' dtype; integer inputs (token ids) are passed as they are.
+    float32 ``params0`` train in float32 (the optimizers keep the weights' dtype); anything else
+    in float64.
+
+    **Clipping.** With ``max_grad_norm`` (a number > 0, or one per setting of shape (S,)), each
+    setting's gradient is scaled to that global norm when it is longer, as
+    ``torch.nn.utils.clip_grad_norm_`` (:func:`lib.transformer.clip_grad_norm`), before the
+    optimizer sees it. ``result.grad_norm`` holds the norms before clipping, with or without it.
 
     >>> from lib.data import load_digits, train_val_split
     >>> from lib.model import MLP
@@ -115,9 +140,19 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     """
     started = time.perf_counter()
     _check_model(model)
-    params = np.array(model._check_params(params0, "params0: params"), dtype=float, copy=True)
+    checked = model._check_params(params0, "params0: params")
+    params = np.array(checked, dtype=np.float32 if checked.dtype == np.float32 else float, copy=True)
     _check_optimizer(optimizer)
     _check_data(data)
+    clip = None
+    if max_grad_norm is not None:
+        from .transformer import clip_grad_norm
+        max_grad_norm = _checks.positive("max_grad_norm", max_grad_norm)
+        if np.ndim(max_grad_norm) not in (0, 1) or np.ndim(max_grad_norm) == 1 and (
+                np.shape(max_grad_norm) != (params.shape[0],)):
+            raise ValueError(f"max_grad_norm must be a number > 0 or one per setting, shape "
+                             f"({params.shape[0]},), got shape {np.shape(max_grad_norm)}")
+        clip = clip_grad_norm
     steps = _checks.count("steps", steps, minimum=1)
     eval_every = _checks.count("eval_every", eval_every, minimum=1)
     if diverge_loss is not None:
@@ -130,8 +165,9 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError(f"optimizer must be fresh (no steps taken), got one at t={optimizer.t}")
     if diverge_loss is None:
-        diverge_loss = 5 * np.log(model.sizes[-1])
-    X, y = np.asarray(data.X_train, dtype=params.dtype), np.asarray(data.y_train)
+        diverge_loss = 5 * np.log(_classes(model))
+    X, y = _inputs(data.X_train, params.dtype), np.asarray(data.y_train)
+    X_val = _inputs(data.X_val, params.dtype)
     batches = minibatches(len(X), batch_size, steps, seed)
 
     S = params.shape[0]
@@ -141,12 +177,14 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
     val_accuracy = np.full((len(eval_steps), S), np.nan)
     diverged_at = np.full(S, -1)
     alive = np.ones(S, dtype=bool)
+    grad_norm = np.full((steps, S), np.nan)
+    clipped = np.zeros((steps, S), dtype=bool)
 
     with np.errstate(all="ignore"):
         for k in range(steps + 1):
             if k in eval_steps:
                 e = np.searchsorted(eval_steps, k)
-                loss, accuracy = model.evaluate(params, data.X_val, data.y_val)
+                loss, accuracy = model.evaluate(params, X_val, data.y_val)
                 val_loss[e] = np.where(alive, loss, np.nan)
                 val_accuracy[e] = np.where(alive, accuracy, np.nan)
             if k == steps:
@@ -157,13 +195,50 @@ def train(model, optimizer, params0, data, steps, batch_size=32, seed=0, eval_ev
             train_loss[k] = np.where(alive & np.isfinite(loss), loss, np.nan)
             alive &= ~exploded
             grad[~alive] = 0.0
+            if clip is None:
+                norms = np.sqrt(np.einsum("sp,sp->s", grad, grad, dtype=float))
+            else:
+                grad, norms = clip(grad, max_grad_norm)
+                clipped[k] = alive & (norms > max_grad_norm)
+            grad_norm[k] = np.where(alive, norms, np.nan)
             stepped = optimizer.step(params, grad)
             params = np.where(alive[:, None], stepped, params)
             if not alive.any():
                 break
 
     return TrainResult(train_loss, eval_steps, val_loss, val_accuracy, diverged_at, params,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, grad_norm, clipped)
+
+
+def plateaued(result, level, margin=0.1, last=50):
+    """(S,) bool: which settings ended *stuck*: their mean training loss over the ``last`` steps
+    is still above ``level - margin``.
+
+    A run that learns nothing does not blow up, so :func:`train` does not flag it: a Post-LN
+    Transformer trained without warmup sits at the loss of the character counts
+    (:func:`lib.text.unigram_loss`) for the whole run, with finite losses. Pass that loss as
+    ``level``. A diverged setting is not counted as plateaued (its ``diverged_at`` says what
+    happened).
+
+    >>> from types import SimpleNamespace
+    >>> losses = np.array([[3.4, 3.4], [3.3, 2.9], [3.3, 2.5], [3.3, 2.4]])   # (steps, 2 settings)
+    >>> run = SimpleNamespace(train_loss=losses, diverged_at=np.array([-1, -1]))
+    >>> plateaued(run, level=3.29, margin=0.1, last=2).tolist()
+    [True, False]
+    """
+    if not hasattr(result, "train_loss") or not hasattr(result, "diverged_at"):
+        raise ValueError(f"result must be a TrainResult (with train_loss and diverged_at), got "
+                         f"{_checks.shown(result)}")
+    level = _checks.finite("level", level)
+    margin = _checks.scalar("margin", margin, 0.0)
+    losses = np.asarray(result.train_loss, dtype=float)
+    if losses.ndim != 2:
+        raise ValueError(f"result.train_loss must be (steps, S), got shape {losses.shape}")
+    last = _checks.count("last", last, minimum=1, maximum=len(losses))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)             # all-NaN: a diverged setting
+        tail = np.nanmean(losses[-last:], axis=0)
+    return (np.asarray(result.diverged_at) < 0) & (tail > level - margin)
 
 
 @dataclass
@@ -377,8 +452,23 @@ def _curve(lrs, losses):
 
 def _check_model(model):
     from .model import MLP
-    if not isinstance(model, MLP):
-        raise ValueError(f"model must be a lib.model.MLP, got {_checks.shown(model)}")
+    if isinstance(model, MLP):
+        return
+    if type(model).__name__ == "Transformer" and type(model).__module__ == "lib.transformer":
+        return
+    raise ValueError(f"model must be a lib.model.MLP or a lib.transformer.Transformer, got "
+                     f"{_checks.shown(model)}")
+
+
+def _classes(model):
+    """The number of classes a uniform guess chooses among: the MLP's outputs, the vocabulary."""
+    return model.vocab_size if hasattr(model, "vocab_size") else model.sizes[-1]
+
+
+def _inputs(X, dtype):
+    """Float inputs in the weights' dtype; integer inputs (token ids) as they are."""
+    X = np.asarray(X)
+    return X if X.dtype.kind in "iu" else X.astype(dtype, copy=False)
 
 
 def _check_optimizer(optimizer):

@@ -793,6 +793,51 @@ NOT_FUZZED = {
 }
 
 
+# --- the Transformer chapter's data and loop (lib.text, lib.robot, training.plateaued) -------------
+
+CASES.update({
+    "text.vocabulary": Case(lambda: _mod("text").vocabulary, lambda: {"text": "banana"}, is_(str)),
+    "text.encode": Case(lambda: _mod("text").encode, lambda: {"text": "nab", "vocab": "abn"},
+                        lambda r, k: r.tolist() == [2, 0, 1]),
+    "text.decode": Case(lambda: _mod("text").decode, lambda: {"ids": [2, 0, 1], "vocab": "abn"},
+                        is_(str)),
+    "text.char_split": Case(lambda: _mod("text").char_split,
+                            lambda: {"ids": np.arange(100), "seq_len": 4, "n_train": 3, "n_val": 2,
+                                     "val_fraction": 0.2, "seed": 0}, is_(tuple)),
+    "text.unigram_loss": Case(lambda: _mod("text").unigram_loss,
+                              lambda: {"ids": [0, 0, 1, 2], "vocab_size": 3}, is_(float)),
+    "robot.quantize": Case(lambda: _mod("robot").quantize, lambda: {"x": [0.0, 0.5], "bins": 256},
+                           is_((np.ndarray, np.integer))),
+    "robot.dequantize": Case(lambda: _mod("robot").dequantize,
+                             lambda: {"tokens": [0, 255], "bins": 256},
+                             is_((np.ndarray, np.floating))),
+    "robot.episodes": Case(lambda: _mod("robot").episodes,
+                           lambda: {"n": 2, "steps": 2, "embodiment": _mod("robot").ARM_B, "seed": 0},
+                           lambda r, k: r.shape == (k["n"], 1 + 4 * k["steps"])),
+    "robot.action_positions": Case(lambda: _mod("robot").action_positions, lambda: {"steps": 2},
+                                   is_(np.ndarray)),
+    "robot.policy_split": Case(lambda: _mod("robot").policy_split,
+                               lambda: {"embodiment": _mod("robot").ARM_A, "n_train": 4, "n_val": 2,
+                                        "steps": 2, "seed": 0}, is_(tuple)),
+    "robot.Embodiment": Case(lambda: _mod("robot").Embodiment,
+                             lambda: {"name": "C", "rotation_deg": 45.0, "scale": 2.0, "gain": 1.0,
+                                      "max_step": 0.5}, is_(object)),
+    "robot.Embodiment.command": Case(lambda: _mod("robot").ARM_B.command,
+                                     lambda: {"d": np.ones((3, 2))}, is_(np.ndarray)),
+    "training.plateaued": Case(lambda: _mod("training").plateaued,
+                               lambda: {"result": _mod("training").TrainResult(
+                                   np.full((4, 2), 3.3), np.arange(1), np.zeros((1, 2)),
+                                   np.zeros((1, 2)), np.array([-1, -1]), np.zeros((2, 3)), 0.0),
+                                   "level": 3.29, "margin": 0.1, "last": 2}, is_(np.ndarray)),
+})
+
+NOT_FUZZED.update({
+    "text.load_docstrings": "takes no argument",
+    "robot.action_metrics": "needs a Transformer's logits (tests/test_robot.py checks it against "
+                            "a hand-built model output)",
+})
+
+
 def public_callables():
     """Every public function, class and method defined in a module of lib/, as 'module.name'."""
     found = set()

@@ -177,3 +177,74 @@ def test_range_test_takes_other_optimizers():
     assert len(result.losses) <= 60 and np.isfinite(result.losses[0])
     with pytest.raises(ValueError, match="lr_min must be > 0"):
         lr_range_test(SMALL, SMALL.init_params(1), SPLIT, lr_min=0.0)
+
+
+# ---- the loop for other models: gradient norms, clipping, float32, token data, plateaus ----------
+
+def test_grad_norm_is_the_norm_of_the_first_minibatch_gradient():
+    params0 = SMALL.init_params(2, seed=[0, 1])
+    result = train(SMALL, Adam(lr=1e-3), params0, SPLIT, steps=3, batch_size=16, seed=0)
+    first = minibatches(len(SPLIT.X_train), 16, 3, seed=0)[0]
+    _, grad = SMALL.loss_and_grad(params0, SPLIT.X_train[first], SPLIT.y_train[first])
+    assert np.allclose(result.grad_norm[0], np.sqrt((grad ** 2).sum(axis=1)))
+    assert result.grad_norm.shape == (3, 2) and not result.clipped.any()
+
+
+def test_float32_parameters_train_in_float32():
+    params0 = SMALL.init_params(1, seed=0).astype(np.float32)
+    result = train(SMALL, Adam(lr=1e-2), params0, SPLIT, steps=5, batch_size=16)
+    assert result.params.dtype == np.float32
+
+
+def test_plateaued_names_the_runs_that_never_left_a_level():
+    from types import SimpleNamespace
+    from lib.training import plateaued
+    losses = np.column_stack([np.full(10, 3.3), np.linspace(3.3, 2.0, 10), np.full(10, np.nan)])
+    run = SimpleNamespace(train_loss=losses, diverged_at=np.array([-1, -1, 2]))
+    assert plateaued(run, level=3.29, margin=0.1, last=3).tolist() == [True, False, False]
+    with pytest.raises(ValueError, match="last must be"):
+        plateaued(run, level=3.29, last=11)
+
+
+def _transformer():
+    return pytest.importorskip("lib.transformer")          # tf-lib's model, merged separately
+
+
+def _tiny_text_split(T=8):
+    from lib.text import char_split, encode, load_docstrings, vocabulary
+    text = load_docstrings()[:20000]
+    vocab = vocabulary(text)
+    return vocab, char_split(encode(text, vocab), seq_len=T, n_train=256, n_val=32, seed=0)
+
+
+def test_a_transformer_trains_through_the_same_loop():
+    transformer = _transformer()
+    vocab, split = _tiny_text_split()
+    model = transformer.Transformer(len(vocab), 8, 16, 2, 1)
+    params0 = model.init_params(2, seed=[0, 1], dtype=np.float32)
+    result = train(model, AdamW(lr=3e-3, weight_decay=0.1 * model.decay_mask()), params0, split,
+                   steps=40, batch_size=16, seed=0, eval_every=20)
+    assert result.params.dtype == np.float32 and not result.diverged.any()
+    assert np.all(result.val_loss[-1] < result.val_loss[0] - 0.3)       # it learns
+    loss0 = model.loss(params0, split.X_val, split.y_val)
+    assert np.allclose(result.val_loss[0], loss0, rtol=1e-5)
+    assert np.isclose(5 * np.log(len(vocab)), 5 * np.log(model.vocab_size))
+
+
+def test_clipping_scales_each_settings_gradient_to_the_norm():
+    transformer = _transformer()
+    vocab, split = _tiny_text_split()
+    model = transformer.Transformer(len(vocab), 8, 16, 2, 1)
+    params0 = model.init_params(2, seed=0)
+    first = minibatches(len(split.X_train), 16, 1, seed=0)[0]
+    _, grad = model.loss_and_grad(params0, split.X_train[first], split.y_train[first])
+    norm = np.sqrt((grad[0] ** 2).sum())
+    tiny = 0.5 * norm                                                   # clips the first step
+    clipped = train(model, SGD(lr=np.array([[1.0], [1.0]])), params0, split, steps=1,
+                    batch_size=16, max_grad_norm=np.array([tiny, 10 * norm]))
+    assert np.allclose(clipped.grad_norm[0], norm) and clipped.clipped[0].tolist() == [True, False]
+    factor = tiny / (norm + 1e-6)                                       # torch's formula
+    assert np.allclose(clipped.params[0], params0[0] - factor * grad[0])
+    assert np.allclose(clipped.params[1], params0[1] - grad[1])
+    with pytest.raises(ValueError, match="max_grad_norm must be"):
+        train(model, SGD(lr=0.1), params0, split, steps=1, max_grad_norm=0.0)
