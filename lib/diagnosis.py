@@ -94,32 +94,41 @@ def moving_average(losses, window):
     return np.convolve(losses, np.ones(window) / window, mode="valid")
 
 
-def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, early_drop=0.6, barely=0.5,
-             diverge_factor=1.5, window=None):
-    """Name the pattern of a training-loss curve; return a :class:`Diagnosis`.
+def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05,
+             early_drop=0.6, barely=0.5, diverge_factor=1.5,
+             window=None):
+    """Name the pattern of a training-loss curve; return a Diagnosis.
 
-    ``losses``: one loss per step (at least 10), the first being the loss before any update.
-    Values after the first non-finite one are ignored (a diverged run). ``chance``: the loss of
-    guessing, ``log(classes)`` for cross-entropy; without it ``stuck`` is never returned. The
-    other arguments are the thresholds of the table in the module's docstring, as fractions or
-    multiples of the initial loss ``losses[0]``.
+    ``losses``: one loss per step (at least 10), the first being the
+    loss before any update. Values after the first non-finite one are
+    ignored (a diverged run). ``chance``: the loss of guessing,
+    ``log(classes)`` for cross-entropy; without it ``stuck`` is never
+    returned. The other arguments are the thresholds of the table in
+    the module's docstring, as fractions or multiples of the initial
+    loss ``losses[0]``.
 
     >>> steps = np.arange(300)
     >>> diagnose(2.3 * np.exp(-steps / 30) + 0.05).label
     'healthy'
     >>> diagnose(2.3 - 0.002 * steps).label
     'too slow'
-    >>> print(diagnose(np.r_[2.3, 7.0, 5.0, 2.3 * np.exp(-steps[3:] / 30) + 0.05]))
-    early spike: the loss jumped to 3.0x its start at step 1, then came down
-    >>> d = diagnose(np.r_[2.3 * np.exp(-steps[:50] / 30), np.full(250, np.nan)])
+    >>> fall = 2.3 * np.exp(-steps / 30)
+    >>> print(diagnose(np.r_[2.3, 7.0, 5.0, fall[3:] + 0.05]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    early spike: the loss jumped to 3.0x its start at step 1,
+    then came down
+    >>> d = diagnose(np.r_[fall[:50], np.full(250, np.nan)])
     >>> d.label, d.step
     ('diverging', 50)
     """
-    losses = _checks.real_array("losses", losses, "a 1-D loss curve (real numbers)")
+    losses = _checks.real_array("losses", losses,
+                                "a 1-D loss curve (real numbers)")
     if losses.ndim != 1 or len(losses) < 10:
-        raise ValueError(f"losses must be a 1-D curve of at least 10 steps, got shape {losses.shape}")
+        raise ValueError("losses must be a 1-D curve of at least 10 "
+                         f"steps, got shape {losses.shape}")
     spike_factor = _checks.scalar("spike_factor", spike_factor, 1.0)
-    diverge_factor = _checks.scalar("diverge_factor", diverge_factor, 1.0)
+    diverge_factor = _checks.scalar("diverge_factor", diverge_factor,
+                                    1.0)
     rebound = _checks.scalar("rebound", rebound, 0.0)
     early_drop = _checks.scalar("early_drop", early_drop, 0.0, 1.0)
     barely = _checks.scalar("barely", barely, 0.0)
@@ -131,15 +140,19 @@ def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, early_drop=0.6
     n = len(losses)
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size and bad[0] == 0:
-        return _result(DIVERGING, "the loss is not finite from the start", 0, {"start": np.nan})
+        return _result(DIVERGING,
+                       "the loss is not finite from the start", 0,
+                       {"start": np.nan})
     start = float(losses[0])
     if start <= 0:
-        raise ValueError(f"losses[0] must be > 0 (the thresholds are fractions of it), got {start}")
+        raise ValueError("losses[0] must be > 0 (the thresholds are "
+                         f"fractions of it), got {start}")
     if bad.size:
         k = int(bad[0])
         blew = k - 1 if losses[k - 1] > diverge_factor * start else k
-        return _result(DIVERGING, f"the loss blew up at step {blew}", blew,
-                       {"start": start, "last_finite": float(losses[k - 1])})
+        return _result(DIVERGING, f"the loss blew up at step {blew}",
+                       blew, {"start": start,
+                              "last_finite": float(losses[k - 1])})
 
     if window is None:
         window = max(3, n // 15)
@@ -153,41 +166,56 @@ def diagnose(losses, chance=None, spike_factor=1.5, rebound=0.05, early_drop=0.6
     quarter = len(smooth) // 4
     climb = float(np.max((smooth - lowest_so_far)[quarter:]) / start)
     drop = start - final
-    early_share = float((start - smooth[quarter]) / drop) if drop > 0 else 0.0
-    evidence = {"start": start, "final": final, "final_ratio": final / start,
-                "spike_ratio": spike_ratio, "spike_step": spike_step, "rebound": climb,
-                "early_share": early_share, "window": window}
+    early_share = (float((start - smooth[quarter]) / drop) if drop > 0
+                   else 0.0)
+    evidence = {"start": start, "final": final,
+                "final_ratio": final / start,
+                "spike_ratio": spike_ratio, "spike_step": spike_step,
+                "rebound": climb, "early_share": early_share,
+                "window": window}
 
-    found = []                                       # (label, explanation, step), checking order
+    found = []                   # (label, explanation, step), in order
+    ratio = final / start
     if final > diverge_factor * start:
-        rise = int(np.argmax(smooth > diverge_factor * start)) + window - 1
-        found.append((DIVERGING, f"the loss climbed to {final / start:.1f}x its start", rise))
+        rise = (int(np.argmax(smooth > diverge_factor * start))
+                + window - 1)
+        found.append((DIVERGING,
+                      f"the loss climbed to {ratio:.1f}x its start",
+                      rise))
     if chance is not None:
         at_chance = abs(final - chance) < 0.1 * chance
         flat = abs(final - smooth[len(smooth) // 2]) < 0.05 * start
-        knocked = spike_ratio > spike_factor or smooth.min() < 0.8 * chance
+        knocked = (spike_ratio > spike_factor
+                   or smooth.min() < 0.8 * chance)
         evidence["chance"] = chance
         if at_chance and flat and knocked:
-            found.append((STUCK, f"flat at the loss of guessing ({chance:.2f}) after a blow-up",
+            found.append((STUCK, "flat at the loss of guessing "
+                                 f"({chance:.2f}) after a blow-up",
                           None))
     if spike_ratio > spike_factor:
-        after = "then came down" if final < 0.9 * start else "and has not come down since"
-        found.append((EARLY_SPIKE, f"the loss jumped to {spike_ratio:.1f}x its start at step "
-                                   f"{spike_step}, {after}", spike_step))
+        after = ("then came down" if final < 0.9 * start
+                 else "and has not come down since")
+        found.append((EARLY_SPIKE,
+                      f"the loss jumped to {spike_ratio:.1f}x its "
+                      f"start at step {spike_step}, {after}",
+                      spike_step))
     if climb > rebound:
-        found.append((OSCILLATING, f"the smoothed loss climbs back up by {climb:.0%} of its start "
-                                   f"after falling", None))
-    if final / start > barely:
-        found.append((TOO_SLOW, f"after {n} steps the loss is still {final / start:.0%} of its "
-                                f"start", None))
+        found.append((OSCILLATING,
+                      "the smoothed loss climbs back up by "
+                      f"{climb:.0%} of its start after falling", None))
+    if ratio > barely:
+        found.append((TOO_SLOW, f"after {n} steps the loss is still "
+                                f"{ratio:.0%} of its start", None))
     elif early_share < early_drop:
-        found.append((TOO_SLOW, f"falling slowly: the first quarter brought only "
-                                f"{early_share:.0%} of the drop", None))
+        found.append((TOO_SLOW,
+                      "falling slowly: the first quarter brought "
+                      f"only {early_share:.0%} of the drop", None))
     if not found:
-        found.append((HEALTHY, f"it fell to {final / start:.1%} of its start and levelled off",
-                      None))
+        found.append((HEALTHY, f"it fell to {ratio:.1%} of its start "
+                               "and levelled off", None))
     (label, explanation, step), rest = found[0], found[1:]
-    return _result(label, explanation, step, evidence, tuple(other[0] for other in rest))
+    return _result(label, explanation, step, evidence,
+                   tuple(other[0] for other in rest))
 
 
 def _result(label, explanation, step, evidence, also=()):
