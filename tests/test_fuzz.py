@@ -594,6 +594,14 @@ CASES.update({
                        lambda: {"lr": 0.1, "beta": 0.9, "weight_decay": 0.01}, is_(object)),
 })
 
+# beyond AdamW: the WSD schedule (lib.schedules) and the rules of lib.beyond
+CASES.update({
+    "schedules.warmup_stable_decay": _schedule_case("warmup_stable_decay", peak_lr=0.1,
+                                                    warmup_steps=10, total_steps=100,
+                                                    decay_steps=20, min_lr=0.0, decay="sqrt"),
+    "schedules.warmup_stable_decay()": _schedule_call_case("warmup_stable_decay", 0.1, 10, 100, 20),
+})
+
 NOT_FUZZED = {
     "convergence.UnbrokenRun": "a result record, built by unbroken_run",
     "convergence.UnbrokenRun.ends": "reads an UnbrokenRun's grid values (its caller's own array)",
