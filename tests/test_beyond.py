@@ -116,3 +116,46 @@ def test_wsd_bad_input_names_the_argument(call, name):
 def test_wsd_error_gives_the_allowed_range():
     with pytest.raises(ValueError, match=r"decay_steps must be a whole number in \[0, 90\], got 91"):
         WSD(1.0, 10, 100, 91)
+
+
+# --- Lion --------------------------------------------------------------------------------------------
+
+from lib.beyond import Lion  # noqa: E402
+
+
+def test_lion_first_step_by_hand():
+    # m_0 = 0, so c = sign((1 - beta1) g) = sign(g) = [1, -1, 0];  w = w - lr*(c + wd*w)
+    opt = Lion(lr=0.1, beta1=0.9, beta2=0.99, weight_decay=0.5)
+    w = opt.step([1.0, -2.0, 0.5], [3.0, -0.001, 0.0])
+    np.testing.assert_allclose(w, [1 - 0.1 * 1.5, -2 - 0.1 * (-1 - 1), 0.5 - 0.1 * 0.25], rtol=1e-15)
+    np.testing.assert_allclose(opt.m, [0.03, -0.00001, 0.0], rtol=1e-13)   # m = (1 - 0.99) g
+
+
+def test_lion_sign_uses_beta1_and_momentum_uses_beta2():
+    opt = Lion(lr=0.1, beta1=0.9, beta2=0.99, weight_decay=0.0)
+    w = opt.step([0.0], [3.0])                       # m = 0.03
+    # beta1: 0.9*0.03 + 0.1*(-0.5) = -0.023 < 0, so the step is +lr; beta2 would give +0.0247
+    w = opt.step(w, [-0.5])
+    assert w[0] == pytest.approx(-0.1 + 0.1, abs=1e-16)
+    assert opt.m[0] == pytest.approx(0.99 * 0.03 + 0.01 * -0.5, rel=1e-14)
+
+
+def test_lion_sweep_broadcasts_and_keeps_float32():
+    opt = Lion(lr=np.array([[0.1], [0.2]]), weight_decay=0.0)
+    w = opt.step(np.zeros(2), np.array([1.0, -1.0]))
+    np.testing.assert_allclose(w, [[-0.1, 0.1], [-0.2, 0.2]], rtol=1e-15)
+    w32 = Lion(lr=0.1).step(np.ones(2, dtype=np.float32), np.ones(2))
+    assert w32.dtype == np.float32
+    assert Lion(lr=0.1).step(np.ones(3), np.ones(3)) is not None
+    opt = Lion(lr=0.1)
+    opt.step(np.ones(4), np.ones(4))
+    assert opt.state_nbytes() == 4 * 8                # one buffer, half of Adam's two
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"lr": -1.0}, "lr"), ({"lr": 0.1, "beta1": 1.0}, "beta1"), ({"lr": 0.1, "beta2": -0.1}, "beta2"),
+    ({"lr": 0.1, "weight_decay": -1.0}, "weight_decay"), ({"lr": 0.1, "beta1": True}, "beta1"),
+])
+def test_lion_bad_hyperparameters_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        Lion(**kwargs)
