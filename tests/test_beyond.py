@@ -159,3 +159,32 @@ def test_lion_sweep_broadcasts_and_keeps_float32():
 def test_lion_bad_hyperparameters_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         Lion(**kwargs)
+
+
+# --- Lion against optax's recorded trajectories (tests/generate_beyond_fixtures.py) ------------------
+
+import json  # noqa: E402
+import pathlib  # noqa: E402
+
+LION_FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "beyond_lion.json").read_text())
+
+
+def _gradient(spec):
+    if spec["kind"] == "quadratic":
+        A = np.array(spec["A"])
+        return lambda w: A @ w                                      # d/dw 0.5 w^T A w, A symmetric
+    a, b = spec["a"], spec["b"]
+    return lambda w: np.array([-2 * (a - w[0]) - 4 * b * w[0] * (w[1] - w[0] ** 2),
+                               2 * b * (w[1] - w[0] ** 2)])
+
+
+@pytest.mark.parametrize("run", LION_FIXTURE["trajectories"],
+                         ids=lambda r: f"{r['problem']}-lr{r['hyper']['lr']}-wd{r['hyper']['weight_decay']}")
+def test_lion_matches_optax_every_step(run):
+    assert run["margin"] > 1e-6                                    # no sign rounding can flip
+    spec = LION_FIXTURE["problems"][run["problem"]]
+    grad, opt = _gradient(spec), Lion(**run["hyper"])
+    w = np.array(run["w"][0])
+    for k, expected in enumerate(run["w"][1:]):
+        w = opt.step(w, grad(w))
+        np.testing.assert_allclose(w, expected, rtol=1e-13, atol=5e-14, err_msg=f"step {k}")
