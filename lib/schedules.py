@@ -244,3 +244,71 @@ def stack(*schedules):
         return np.array([[s(step)] for s in schedules])
 
     return _named(schedule, f"stack({len(schedules)} schedules)", stack, *schedules)
+
+
+def warmup_stable_decay(peak_lr, warmup_steps, total_steps, decay_steps, min_lr=0.0,
+                        decay="linear"):
+    """Warmup, a long stable stretch at ``peak_lr``, then a short decay to ``min_lr`` (WSD).
+
+    With ``W = warmup_steps``, ``T = total_steps``, ``D = decay_steps`` and the decay starting at
+    ``S = T - D``::
+
+        lr(t) = peak_lr * t / W                              for 0 <= t < W     (warmup)
+        lr(t) = peak_lr                                      for W <= t < S     (stable)
+        lr(t) = min_lr + (peak_lr - min_lr) * f(p)           for S <= t <= T,  p = (t - S) / D
+        lr(t) = min_lr                                       for t > T
+
+    and the decay shape ``f`` (1 at p = 0, 0 at p = 1) is
+
+    - ``"linear"``: ``f(p) = 1 - p``;
+    - ``"cosine"``: ``f(p) = 0.5 * (1 + cos(pi * p))``;
+    - ``"sqrt"``: ``f(p) = 1 - sqrt(p)``, the "1-sqrt" cooldown of Hägele et al. (2024), which
+      falls fastest at the start of the decay (it is *not* ``sqrt(1 - p)``).
+
+    The point of WSD: the schedule does not depend on the run length until the decay starts, so
+    one stable run can be saved and branched into decays at several lengths (a cosine of length
+    ``T`` needs ``T`` from its first step). Hu et al. (2024), *MiniCPM*, name the schedule
+    warmup-stable-decay; their decay is exponential-like, not one of the shapes here. DeepSeek-AI
+    (2024), *DeepSeek LLM*, uses a multi-step variant (the rate drops to 31.6% and then 10% of the
+    peak after 80% and 90% of the tokens), the same idea in steps. Hägele et al. (2024), *Scaling
+    Laws and Compute-Optimal Training Beyond Fixed Training Durations*, compare linear, cosine and
+    1-sqrt cooldowns.
+
+    Conventions as the other schedules here: warmup starts at 0 at step 0 (with ``W = 0`` step 0
+    already has ``peak_lr``); the decay has ``peak_lr`` at ``S`` and ``min_lr`` at ``T``
+    (``D = 0`` drops to ``min_lr`` at ``T``). ``warmup_steps + decay_steps`` may not exceed
+    ``total_steps``. With ``decay_steps = total_steps - warmup_steps`` (no stable stretch),
+    ``decay="linear"`` is :func:`warmup_linear` and ``decay="cosine"`` is :func:`warmup_cosine`.
+
+    >>> s = warmup_stable_decay(1.0, warmup_steps=10, total_steps=110, decay_steps=20)
+    >>> s([0, 5, 10, 50, 90, 100, 110, 200])
+    array([0. , 0.5, 1. , 1. , 1. , 0.5, 0. , 0. ])
+    >>> warmup_stable_decay(1.0, 0, 100, 100, decay="sqrt")(25)     # 1 - sqrt(0.25)
+    0.5
+    """
+    peak_lr = _checks.rate("peak_lr", peak_lr)
+    warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
+    decay_steps = _checks.count("decay_steps", decay_steps, maximum=total_steps - warmup_steps)
+    min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
+    decay = _checks.choice("decay", decay, ("linear", "cosine", "sqrt"))
+    shape = _WSD_SHAPES[decay]
+    decay_start = total_steps - decay_steps
+
+    def schedule(step):
+        t = _steps(step)
+        warmup = _linear(0.0, peak_lr, _progress(t, 0, warmup_steps))
+        p = _progress(t, decay_start, total_steps)
+        decayed = min_lr + (peak_lr - min_lr) * shape(p)
+        return _output(np.where(t < warmup_steps, warmup, decayed), step)
+
+    return _named(schedule, f"warmup_stable_decay(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
+                            f"total_steps={total_steps}, decay_steps={decay_steps}, "
+                            f"min_lr={min_lr!r}, decay={decay!r})",
+                  warmup_stable_decay, peak_lr, warmup_steps, total_steps, decay_steps, min_lr, decay)
+
+
+_WSD_SHAPES = {                                         # f(p): 1 at the decay's start, 0 at its end
+    "linear": lambda p: 1 - p,                          # f(p) = 1 - p
+    "cosine": lambda p: 0.5 * (1 + np.cos(np.pi * p)),  # f(p) = (1 + cos(pi p)) / 2
+    "sqrt": lambda p: 1 - np.sqrt(p),                   # f(p) = 1 - sqrt(p)
+}

@@ -705,6 +705,27 @@ CASES.update({
         _pair_of_shapes(lambda k: np.shape(k["grad"]), lambda k: np.shape(k["grad"])[:-1])),
 })
 
+
+def _lion_step():
+    opt = _mod("beyond").Lion(lr=0.1)
+    opt.step(np.zeros(2), np.ones(2))                        # hold state for shape (2,)
+    return opt.step
+
+
+# beyond AdamW: the WSD schedule (lib.schedules) and the rules of lib.beyond
+CASES.update({
+    "schedules.warmup_stable_decay": _schedule_case("warmup_stable_decay", peak_lr=0.1,
+                                                    warmup_steps=10, total_steps=100,
+                                                    decay_steps=20, min_lr=0.0, decay="sqrt"),
+    "schedules.warmup_stable_decay()": _schedule_call_case("warmup_stable_decay", 0.1, 10, 100, 20),
+    "beyond.Lion": Case(lambda: _mod("beyond").Lion,
+                        lambda: {"lr": 0.1, "beta1": 0.9, "beta2": 0.99, "weight_decay": 1e-3},
+                        is_(object)),
+    "beyond.Lion.step": Case(_lion_step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
+                             _step_expect),
+})
+NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step after step's checks"}
+
 NOT_FUZZED = {
     "transformer.keep_freed_memory": "takes no argument (a process-wide malloc setting)",
     "convergence.UnbrokenRun": "a result record, built by unbroken_run",
@@ -791,6 +812,7 @@ NOT_FUZZED = {
     "source.source": "reads source code of an object",
     "source.show_source": "displays source code in IPython",
 }
+NOT_FUZZED.update(NOT_FUZZED_BEYOND)
 
 
 # --- the Transformer chapter's data and loop (lib.text, lib.robot, training.plateaued) -------------
