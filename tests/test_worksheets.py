@@ -615,12 +615,13 @@ def test_the_control_the_book_lib_does_state_answers():
 def test_the_student_folder_holds_only_the_modules_its_notebook_needs(generated):
     shipped = {p.name for p in (generated / NAME / "student" / "lib").glob("*.py")}
     # practice imports checkers, data, diagnosis, model, optimizers, plots, schedules, surfaces and
-    # training; they import _checks, and plots and surfaces import convergence (the one definition
-    # of "converged"). Nothing else (memory, recipes, interactive, ...) is shipped.
+    # training; they import _checks, plots and surfaces import convergence (the one definition
+    # of "converged"), and training imports transformer inside train() (for clip_grad_norm, when a run clips;
+    # the worksheet tool follows imports inside functions too). Nothing else is shipped.
     assert shipped == {"__init__.py", "_checks.py", "checkers.py", "convergence.py", "data.py",
                        "diagnosis.py",
                        "model.py", "optimizers.py", "plots.py", "schedules.py", "surfaces.py",
-                       "training.py"}
+                       "training.py", "transformer.py"}
     assert (generated / NAME / "student" / "lib" / "data" / "digits.csv.gz").is_file()
     # The quiz imports only lib.schedules (which needs lib._checks).
     assert {p.name for p in (generated / QUIZ / "student" / "lib").rglob("*") if p.is_file()} == \
