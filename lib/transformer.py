@@ -691,19 +691,23 @@ def clip_grad_norm(grad, max_norm):
     >>> np.round(clipped, 6).tolist()
     [[0.6, 0.8], [0.3, 0.4]]
     """
-    grad = _checks.real_array("grad", grad, "an array of real numbers (settings, P)",
+    grad = _checks.real_array("grad", grad,
+                              "an array of real numbers (settings, P)",
                               keep_float32=True)
     if grad.ndim < 1 or grad.shape[-1] < 1:
-        raise ValueError(f"grad must be an array of shape (settings, P) with P >= 1, "
-                         f"got shape {grad.shape}")
+        raise ValueError(f"grad must be an array of shape (settings, P) "
+                         f"with P >= 1, got shape {grad.shape}")
     max_norm = _checks.positive("max_norm", max_norm)
     try:
-        fits = np.broadcast_shapes(np.shape(max_norm), grad.shape[:-1]) == grad.shape[:-1]
+        norms_shape = grad.shape[:-1]
+        broadcast = np.broadcast_shapes(np.shape(max_norm), norms_shape)
+        fits = broadcast == norms_shape
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"max_norm must be a number or broadcast against the {grad.shape[:-1]} "
-                         f"norms, got shape {np.shape(max_norm)}")
+        raise ValueError(f"max_norm must be a number or broadcast against "
+                         f"the {grad.shape[:-1]} norms, got shape "
+                         f"{np.shape(max_norm)}")
     with np.errstate(over="ignore", invalid="ignore"):
         wide = grad.astype(np.float64)
         norms = np.sqrt(np.einsum("...p,...p->...", wide, wide))

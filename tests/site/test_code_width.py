@@ -75,7 +75,19 @@ def test_shown_code_does_not_scroll_sideways_at_1280px(browser, server, name):
         page.close()
 
 
-@pytest.mark.parametrize("name", toggled_pages())
+# Still too wide when this test landed (stop 19; issue 12 stays open for them): figure code behind
+# "Show code" toggles in these chapters, and lib.training.lr_range_test's docstring in diagnosis.
+# strict: the mark fails the run as soon as a page is fixed, so it is taken off with the fix.
+STILL_TOO_WIDE = {"book/sgd.html", "book/tools.html", "book/momentum.html", "book/diagnosis.html"}
+
+
+def _toggled_cases():
+    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="code behind toggles still "
+                                                    "wider than the page (issue 12, open)"))
+            if p in STILL_TOO_WIDE else p for p in toggled_pages()]
+
+
+@pytest.mark.parametrize("name", _toggled_cases())
 def test_code_behind_show_code_toggles_does_not_scroll_sideways_at_1280px(browser, server, name):
     """Cells tagged hide-input/hide-output: the code a reader sees after "Show code cell source"."""
     page, log = open_page(browser, server, name, width=1280, height=900)
