@@ -5,6 +5,8 @@ Each rule subclasses :class:`lib.optimizers.Optimizer`, so ``step(w, grad)`` has
 NaN instead of a silent freeze).
 """
 
+import math
+
 import numpy as np
 
 from . import _checks
@@ -51,3 +53,166 @@ class Lion(Optimizer):
         c = np.sign(self.beta1 * self.m + (1 - self.beta1) * g)        # c = sign(beta1*m + (1-beta1)*g)
         self.m = self.beta2 * self.m + (1 - self.beta2) * g            # m = beta2*m + (1-beta2)*g
         return w - lr * (c + self.weight_decay * w)                    # w = w - lr*(c + wd*w)
+
+
+# --- Muon ------------------------------------------------------------------------------------------
+
+NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
+"""The quintic Newton-Schulz coefficients (a, b, c) of Keller Jordan's Muon, used by torch."""
+
+
+def newton_schulz(M, steps=5, eps=1e-7):
+    r"""Push every singular value of the matrix ``M`` towards 1, keeping its singular vectors.
+
+    .. math::
+        X_0 = M / \max(\lVert M \rVert_F, \epsilon), \qquad
+        X_{k+1} = a X_k + (b A_k + c A_k^2) X_k, \quad A_k = X_k X_k^\top
+
+    with :data:`NS_COEFFICIENTS` ``(a, b, c) = (3.4445, -4.7750, 2.0315)``. Each iteration maps a
+    singular value :math:`\sigma` of ``X`` to :math:`a\sigma + b\sigma^3 + c\sigma^5`, steep at 0,
+    so five steps carry every :math:`\sigma \in (0, 1]` into roughly [0.7, 1.2]: the result is about
+    :math:`U V^\top` of the SVD :math:`M = U \Sigma V^\top` (the orthogonal matrix nearest ``M``),
+    not exactly it. A tall ``M`` (more rows than columns) is transposed first, so ``A`` is the
+    smaller Gram matrix, and back after. Dividing by the Frobenius norm makes the largest singular
+    value at most 1, where the iteration is stable.
+
+    ``M`` has shape (m, n), or (..., m, n) for a stack of matrices (each its own, as a sweep's
+    settings are); its dtype is kept (float32 or float64). Matches torch's
+    ``torch.optim._muon._zeropower_via_newtonschulz`` except that torch computes in bfloat16
+    (on every device), this in ``M``'s own dtype; see :class:`Muon`.
+
+    >>> s = np.linalg.svd(newton_schulz(np.diag([1.0, 0.1])), compute_uv=False)
+    >>> bool(np.all((s > 0.6) & (s < 1.25)))
+    True
+    """
+    X = np.array(_checks.real_array("M", M, keep_float32=True))
+    if X.ndim < 2:
+        raise ValueError(f"M must be a matrix of shape (m, n) or a stack of them (..., m, n), got "
+                         f"shape {X.shape}")
+    steps = _checks.count("steps", steps, minimum=0, maximum=99)
+    eps = _checks.positive("eps", eps)
+    with np.errstate(all="ignore"):
+        return _newton_schulz(X, steps, eps)
+
+
+def _newton_schulz(X, steps, eps):
+    a, b, c = NS_COEFFICIENTS
+    tall = X.shape[-2] > X.shape[-1]
+    if tall:
+        X = np.swapaxes(X, -1, -2)
+    norm = np.sqrt(np.sum(X * X, axis=(-2, -1), keepdims=True))
+    # X_0 = M / max(||M||_F, eps)
+    X = X / np.maximum(norm, eps).astype(X.dtype, copy=False)
+    for _ in range(steps):
+        # A = X X^T
+        A = X @ np.swapaxes(X, -1, -2)
+        # X = a X + (b A + c A^2) X
+        X = a * X + (b * A + c * (A @ A)) @ X
+    return np.swapaxes(X, -1, -2) if tall else X
+
+
+def _matrix_lr_ratio(shape, adjust_lr):
+    """Muon's lr multiplier for a matrix of ``shape`` (A rows, B columns), as torch's _adjust_lr."""
+    A, B = shape[-2:]
+    if adjust_lr == "original":
+        return math.sqrt(max(1.0, A / B))
+    return 0.2 * math.sqrt(max(A, B))
+
+
+class Muon(Optimizer):
+    r"""Muon: momentum, orthogonalised by Newton-Schulz, for the hidden weight matrices.
+
+    .. math::
+        m &\leftarrow \beta m + (1-\beta) g, \qquad m_0 = 0 \\
+        u &= (1-\beta) g + \beta m \quad \text{(Nesterov; plain: } u = m \text{)} \\
+        O &= \mathrm{NS}_5(u) \approx U V^\top \quad (u = U \Sigma V^\top) \\
+        w &\leftarrow w (1 - \mathrm{lr}\,\lambda) - \mathrm{lr}\cdot r(A, B)\, O
+
+    Keller Jordan et al. (2024), *Muon: An optimizer for hidden layers in neural networks*. The one
+    idea: keep the momentum's singular vectors and throw away its singular values, so every
+    direction of the matrix update moves by about the same amount (a rare direction is not
+    drowned by a dominant one). :func:`newton_schulz` does that without an SVD. Matches
+    ``torch.optim.Muon`` (PyTorch >= 2.9) with its default ``adjust_lr_fn``, on float64.
+
+    The shape rule: ``w`` must be a matrix (A rows, B columns), or a stack (..., A, B) whose leading
+    axes are a sweep's settings (each matrix its own run). Vectors (biases, norm gains) and, by
+    convention, embeddings and the output head go to AdamW: orthogonalising a vector would only
+    normalise it, and an embedding's rows are not one linear map. Array hyperparameters sweep over
+    whole matrices only, so their last two axes must have size 1 (``lr`` of shape (S, 1, 1)).
+
+    ``adjust_lr`` chooses :math:`r(A, B)`: ``"original"`` (torch's default, Keller Jordan's)
+    is :math:`\sqrt{\max(1, A/B)}`; ``"match_rms_adamw"`` is Moonshot's
+    :math:`0.2\sqrt{\max(A, B)}` (Liu et al. 2025, *Muon is Scalable for LLM Training*). Why the
+    second exists: :math:`U V^\top` has RMS :math:`1/\sqrt{\max(A, B)}`, so Muon's update shrinks as
+    matrices grow, while AdamW's update has an RMS of about 0.2 whatever the shape. Scaling by
+    :math:`0.2\sqrt{\max(A, B)}` gives Muon's update AdamW's RMS, so one ``lr`` and one
+    ``weight_decay``, tuned for AdamW, serve both the Muon matrices and the AdamW rest.
+
+    Convention: ``beta`` is torch's ``momentum`` and the buffer is an exponential average
+    (torch's ``buf.lerp_(grad, 1 - momentum)``), not the sum :math:`\mu B + g` that torch's
+    docstring prints; Nesterov is ``grad.lerp(buf, momentum)``. Weight decay is decoupled and
+    uses the unadjusted ``lr``, as torch does. ``eps`` guards the Frobenius-norm division. torch
+    runs Newton-Schulz in bfloat16 (its 8-bit mantissa moves single entries by about 1%); this
+    computes in the weights' dtype, and the tests compare with torch's iteration run in float64.
+
+    >>> opt = Muon(lr=0.1, weight_decay=0.0)
+    >>> w = opt.step(np.zeros((2, 2)), np.diag([10.0, 0.1]))    # a gradient 100x smaller ...
+    >>> np.round(np.diag(w), 3)                                 # ... moves its weight as far
+    array([-0.07, -0.07])
+    """
+
+    state_names = ("m",)
+    _arg_names = ("lr", "beta", "nesterov", "ns_steps", "weight_decay", "eps", "adjust_lr")
+
+    def __init__(self, lr=1e-3, beta=0.95, nesterov=True, ns_steps=5, weight_decay=0.1,
+                 eps=1e-7, adjust_lr="original"):
+        super().__init__(lr)
+        self.beta = _checks.probability("beta", beta)
+        self.nesterov = _checks.boolean("nesterov", nesterov)
+        self.ns_steps = _checks.count("ns_steps", ns_steps, minimum=0, maximum=99)
+        self.weight_decay = _checks.non_negative("weight_decay", weight_decay)
+        self.eps = _checks.positive("eps", eps)
+        self.adjust_lr = _checks.choice("adjust_lr", adjust_lr, ("original", "match_rms_adamw"))
+        self.m = None
+
+    def hyperparameters(self):
+        return {"beta": self.beta, "weight_decay": self.weight_decay, "eps": self.eps}
+
+    def step(self, w, grad):
+        w = _matrices("Muon", w)
+        _whole_matrix_sweep(self, 2)
+        return super().step(w, grad)
+
+    def update(self, w, g, lr):
+        if self.m is None:
+            self.m = np.zeros_like(w)                                    # m_0 = 0
+        beta = self.beta
+        self.m = beta * self.m + (1 - beta) * g                         # m = beta*m + (1-beta)*g
+        u = (1 - beta) * g + beta * self.m if self.nesterov else self.m  # Nesterov look-ahead
+        O = _newton_schulz(u, self.ns_steps, self.eps)                  # O = NS(u) ~ U V^T
+        r = _matrix_lr_ratio(w.shape, self.adjust_lr)                   # r(A, B)
+        return w * (1 - lr * self.weight_decay) - (lr * r) * O          # decay, then the step
+
+
+def _matrices(rule, w):
+    """``w`` as a float array with at least two axes (a matrix, or a sweep's stack of them)."""
+    from .optimizers import _float_array
+
+    w = _float_array("w", w)
+    if w.ndim < 2:
+        raise ValueError(f"w must be a matrix of shape (A, B), or a stack (..., A, B) of a "
+                         f"sweep's settings, got shape {w.shape}: {rule} orthogonalises 2-D "
+                         "weights; give vectors (biases, norm gains) to AdamW")
+    return w
+
+
+def _whole_matrix_sweep(opt, core):
+    """Array hyperparameters may sweep over leading axes only: their last ``core`` axes are 1."""
+    named = [("lr", opt.lr), *opt.hyperparameters().items()]
+    for name, value in named:
+        shape = np.shape(value) if isinstance(value, np.ndarray) else ()
+        if any(size != 1 for size in shape[-core:]) if core else False:
+            ones = ", ".join(["1"] * core)
+            raise ValueError(f"{name} must be a number or an array of shape (settings, {ones}) "
+                             f"that sweeps whole {'matrices' if core == 2 else 'vectors'}, got "
+                             f"shape {shape}")

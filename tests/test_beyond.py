@@ -188,3 +188,174 @@ def test_lion_matches_optax_every_step(run):
     for k, expected in enumerate(run["w"][1:]):
         w = opt.step(w, grad(w))
         np.testing.assert_allclose(w, expected, rtol=1e-13, atol=5e-14, err_msg=f"step {k}")
+
+
+def _grad(spec):
+    """The gradient of a fixture problem, by hand (least squares: X^T (X W - Y))."""
+    if spec["kind"] == "least_squares":
+        X, Y = np.array(spec["X"]), np.array(spec["Y"])
+        return lambda w: X.T @ (X @ w - Y)
+    return _gradient(spec)
+
+
+def _fixture(name):
+    return json.loads((pathlib.Path(__file__).parent / "fixtures" / f"beyond_{name}.json").read_text())
+
+
+def _close(actual, expected, what):
+    # relative to the run's scale: entries pass through 0, where a purely relative test is unfair
+    expected = np.asarray(expected)
+    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max(),
+                               err_msg=what)
+
+
+# --- Muon --------------------------------------------------------------------------------------------
+
+from lib.beyond import NS_COEFFICIENTS, Muon, newton_schulz  # noqa: E402
+
+MUON_FIXTURE = _fixture("muon")
+
+
+def _quintic(sigma, steps):
+    a, b, c = 3.4445, -4.7750, 2.0315                      # Keller Jordan's published coefficients
+    for _ in range(steps):
+        sigma = a * sigma + b * sigma**3 + c * sigma**5
+    return sigma
+
+
+def test_newton_schulz_coefficients_are_the_published_ones():
+    assert NS_COEFFICIENTS == (3.4445, -4.7750, 2.0315)
+    assert _quintic(1.0, 1) == pytest.approx(0.701, rel=1e-14)   # a + b + c
+
+
+def test_muon_first_step_of_a_rank_one_gradient_by_hand():
+    # g = 6 u v^T with unit u (3 rows), v (2 columns): m = (1-beta) g, Nesterov u' = (1-beta)(1+beta) g;
+    # NS divides by ||u'||_F, giving u v^T (singular value 1), then maps 1 -> 0.701 -> ... (5 times).
+    u, v = np.array([1.0, 2.0, 2.0]) / 3, np.array([0.6, -0.8])
+    g = 6.0 * np.outer(u, v)
+    w0 = np.arange(6.0).reshape(3, 2) / 10
+    lr, wd = 0.02, 0.1
+    opt = Muon(lr=lr, beta=0.95, weight_decay=wd)
+    w1 = opt.step(w0, g)
+    ratio = math.sqrt(3 / 2)                                 # sqrt(max(1, A/B)), A = 3 rows, B = 2
+    expected = w0 * (1 - lr * wd) - lr * ratio * _quintic(1.0, 5) * np.outer(u, v)
+    np.testing.assert_allclose(w1, expected, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(opt.m, 0.05 * g, rtol=1e-14)           # m = (1 - beta) g
+    plain = Muon(lr=lr, beta=0.95, nesterov=False, weight_decay=0.0).step(w0, g)
+    np.testing.assert_allclose(plain, w0 - lr * ratio * _quintic(1.0, 5) * np.outer(u, v),
+                               rtol=1e-13, atol=1e-15)      # rank 1: the scale of u' does not matter
+
+
+def test_muon_lr_adjustments_by_hand():
+    # a rank-1 gradient again, so the update is quintic(1, 5) u v^T and only r(A, B) changes
+    for (A, B), original, moonshot in [((3, 2), math.sqrt(1.5), 0.2 * math.sqrt(3)),
+                                       ((2, 8), 1.0, 0.2 * math.sqrt(8))]:
+        g = np.outer(np.ones(A) / math.sqrt(A), np.ones(B) / math.sqrt(B))
+        for adjust, r in [("original", original), ("match_rms_adamw", moonshot)]:
+            w = Muon(lr=0.1, weight_decay=0.0, adjust_lr=adjust).step(np.zeros((A, B)), g)
+            np.testing.assert_allclose(w, -0.1 * r * _quintic(1.0, 5) * g, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("run", MUON_FIXTURE["trajectories"],
+                         ids=lambda r: f"{r['problem']}-{r['hyper']['adjust_lr']}-"
+                                       f"nesterov{r['hyper']['nesterov']}-ns{r['hyper']['ns_steps']}")
+def test_muon_matches_torch_every_step(run):
+    # torch.optim.Muon 2.13 with its Newton-Schulz run in float64 (the script patches out bfloat16)
+    spec = MUON_FIXTURE["problems"][run["problem"]]
+    grad, opt = _grad(spec), Muon(**run["hyper"])
+    w = np.array(run["w"][0])
+    for k, expected in enumerate(run["w"][1:]):
+        w = opt.step(w, grad(w))
+        _close(w, expected, f"step {k}")
+
+
+def test_torch_bfloat16_newton_schulz_moves_the_first_step_by_about_one_percent():
+    # What torch's bfloat16 cast costs: measured against torch's own unpatched first step.
+    hyper = MUON_FIXTURE["trajectories"][0]["hyper"]
+    for name, spec in MUON_FIXTURE["problems"].items():
+        w0 = np.array(spec["w0"])
+        w1 = Muon(**hyper).step(w0, _grad(spec)(w0))
+        step = np.abs(w1 - w0 * (1 - hyper["lr"] * hyper["weight_decay"])).max()
+        off = np.abs(w1 - np.array(spec["bfloat16_first_step"])).max() / step
+        assert 1e-4 < off < 0.03, name                    # visible, but a few percent at most
+
+
+def test_newton_schulz_pushes_singular_values_towards_one():
+    rng = np.random.default_rng(0)
+    for shape in [(6, 4), (4, 6), (5, 5)]:
+        M = rng.normal(size=shape) @ np.diag(np.logspace(0, -2, shape[1]))
+        before = np.linalg.svd(M, compute_uv=False)
+        after = np.linalg.svd(newton_schulz(M), compute_uv=False)
+        assert before.max() / before.min() > 50
+        assert np.all((after > 0.6) & (after < 1.25)), after
+        U, _, Vt = np.linalg.svd(M, full_matrices=False)
+        # same singular vectors: U^T NS(M) V is diagonal
+        inner = U.T @ newton_schulz(M) @ Vt.T
+        np.testing.assert_allclose(inner - np.diag(np.diag(inner)), 0.0, atol=1e-12)
+    assert np.array_equal(newton_schulz(np.zeros((2, 3))), np.zeros((2, 3)))   # eps: no 0/0
+
+
+def test_newton_schulz_of_a_stack_is_each_matrix():
+    rng = np.random.default_rng(1)
+    stack = rng.normal(size=(3, 4, 2))
+    together = newton_schulz(stack, steps=4)
+    for i in range(3):
+        np.testing.assert_allclose(together[i], newton_schulz(stack[i], steps=4), rtol=1e-14,
+                                   atol=1e-15)
+    assert newton_schulz(stack.astype(np.float32)).dtype == np.float32
+
+
+def test_muon_sweep_over_a_settings_axis_is_separate_runs():
+    spec = MUON_FIXTURE["problems"]["wide"]
+    grad, w0 = _grad(spec), np.array(spec["w0"])
+    lrs, betas = np.array([0.01, 0.02, 0.05]), np.array([0.9, 0.95, 0.8])
+    sweep = Muon(lr=lrs[:, None, None], beta=betas[:, None, None], weight_decay=0.1)
+    w = np.stack([w0] * 3)
+    for _ in range(15):
+        w = sweep.step(w, np.stack([grad(wi) for wi in w]))
+    assert w.shape == (3, *w0.shape)
+    for i in range(3):
+        opt, wi = Muon(lr=lrs[i], beta=betas[i], weight_decay=0.1), w0
+        for _ in range(15):
+            wi = opt.step(wi, grad(wi))
+        np.testing.assert_allclose(w[i], wi, rtol=1e-13, atol=1e-15)
+
+
+def test_muon_keeps_float32_and_holds_one_buffer():
+    opt = Muon(lr=0.02)
+    w = opt.step(np.ones((4, 3), dtype=np.float32), np.eye(4, 3))
+    assert w.dtype == np.float32 and opt.m.dtype == np.float32
+    assert opt.state_nbytes() == 4 * 3 * 4                   # one buffer of the matrix's shape
+
+
+@pytest.mark.parametrize("w, grad", [(np.ones(3), np.ones(3)), (np.float64(1.0), 1.0)])
+def test_muon_refuses_vectors_with_the_shape_rule(w, grad):
+    with pytest.raises(ValueError, match=r"^w must be a matrix of shape \(A, B\).*AdamW"):
+        Muon().step(w, grad)
+
+
+def test_muon_sweep_arrays_must_cover_whole_matrices():
+    with pytest.raises(ValueError, match=r"^lr must be a number or an array of shape "
+                                         r"\(settings, 1, 1\)"):
+        Muon(lr=np.array([[0.1], [0.2]])).step(np.ones((2, 3)), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"lr": -1.0}, "lr"), ({"beta": 1.0}, "beta"), ({"nesterov": 1}, "nesterov"),
+    ({"ns_steps": 2.5}, "ns_steps"), ({"ns_steps": 100}, "ns_steps"),
+    ({"weight_decay": -0.1}, "weight_decay"), ({"eps": 0.0}, "eps"),
+    ({"adjust_lr": "spectral"}, "adjust_lr"), ({"adjust_lr": None}, "adjust_lr"),
+])
+def test_muon_bad_hyperparameters_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        Muon(**kwargs)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: newton_schulz(np.ones(3)), "M"), (lambda: newton_schulz("ab"), "M"),
+    (lambda: newton_schulz(np.eye(2), steps=-1), "steps"),
+    (lambda: newton_schulz(np.eye(2), eps=-1.0), "eps"),
+])
+def test_newton_schulz_bad_input_names_the_argument(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        call()
