@@ -216,3 +216,118 @@ def _whole_matrix_sweep(opt, core):
             raise ValueError(f"{name} must be a number or an array of shape (settings, {ones}) "
                              f"that sweeps whole {'matrices' if core == 2 else 'vectors'}, got "
                              f"shape {shape}")
+
+
+# --- Schedule-Free AdamW ---------------------------------------------------------------------------
+
+class ScheduleFreeAdamW(Optimizer):
+    r"""Schedule-Free AdamW: no decay schedule; an average of the iterates does its work.
+
+    Three sequences: ``z`` takes AdamW's steps, ``x`` is a weighted average of the ``z``'s, and the
+    gradient is taken at ``y``, between them:
+
+    .. math::
+        y_t &= (1-\beta_1)\, z_t + \beta_1 x_t \\
+        v &\leftarrow \beta_2 v + (1-\beta_2) g(y_t)^2, \qquad
+            d_t = \frac{g(y_t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon} + \lambda y_t \\
+        z_{t+1} &= z_t - \gamma_t d_t \\
+        x_{t+1} &= (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1}, \qquad
+            c_{t+1} = \frac{t^r \gamma_{\max}^p}{\sum_{i \le t} i^r \gamma_{\max,i}^p}
+
+    with :math:`\gamma_t` = ``lr`` times a linear warmup over ``warmup_steps``,
+    :math:`\gamma_{\max}` the largest :math:`\gamma` so far, ``r`` and ``p = weight_lr_power``.
+    With ``r = 0`` and no warmup, ``c = 1/t``: ``x`` is the plain mean of all ``z``'s.
+    Defazio et al. (2024), *The Road Less Scheduled*. The one idea: averaging the iterates gives
+    what a decaying schedule gives, without knowing the run's length in advance; ``beta1``
+    (AdamW's momentum) becomes the interpolation between ``z`` and ``x``. Matches
+    ``schedulefree.AdamWScheduleFree`` (package version 1.4.1) with every option, float64.
+
+    Which point is which: ``step(w, grad)`` takes and returns ``y``, the point where the next
+    gradient is evaluated (the package's train mode: the model's weights during training, so the
+    training loss of a minibatch is measured at ``y``). The point to evaluate, test, checkpoint
+    and report convergence at is ``x``, :meth:`eval_point` of the current ``y`` (the package's
+    ``eval()``). ``z`` is kept as state (``opt.z``); ``x`` is not stored but recovered from ``y``
+    and ``z``, as the package does, so the state is two buffers, like AdamW's.
+
+    Convention: ``beta1``, ``beta2`` are the package's ``betas``; ``weight_decay`` (decoupled,
+    taken at ``y`` and multiplied by the lr) is its ``weight_decay``; ``warmup_steps``, ``r`` and
+    ``weight_lr_power`` keep its names. ``beta1`` must be above 0: ``x`` is recovered by dividing
+    by it. There is no bias correction for a first moment because there is no first moment.
+
+    >>> opt = ScheduleFreeAdamW(lr=0.1)
+    >>> y = opt.step([1.0], [2.0])          # first step: z = 1 - 0.1, x = z (c = 1), y follows
+    >>> print(f"{y[0]:.4f} {opt.eval_point(y)[0]:.4f}")
+    0.9000 0.9000
+    """
+
+    state_names = ("z", "v")
+    _arg_names = ("lr", "beta1", "beta2", "eps", "weight_decay", "warmup_steps", "r",
+                  "weight_lr_power")
+
+    def __init__(self, lr=0.0025, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 warmup_steps=0, r=0.0, weight_lr_power=2.0):
+        super().__init__(lr)
+        self.beta1 = _checks.hyperparameter("beta1", beta1, 0.0, 1.0, low_open=True)
+        self.beta2 = _checks.probability("beta2", beta2)
+        self.eps = _checks.non_negative("eps", eps)
+        self.weight_decay = _checks.non_negative("weight_decay", weight_decay)
+        self.warmup_steps = _checks.count("warmup_steps", warmup_steps)
+        self.r = _checks.non_negative("r", r)
+        self.weight_lr_power = _checks.non_negative("weight_lr_power", weight_lr_power)
+        self.z = self.v = None
+        self.lr_max = self.weight_sum = None
+
+    def hyperparameters(self):
+        names = ("beta1", "beta2", "eps", "weight_decay", "r", "weight_lr_power")
+        return {name: getattr(self, name) for name in names}
+
+    def update(self, y, g, lr):
+        if self.z is None:
+            self.z, self.v = y.copy(), np.zeros_like(y)                # z_1 = x_1 = y_1; v = 0
+            self.lr_max, self.weight_sum = -1.0, 0.0                  # as the package starts
+        t, beta1, beta2 = self.t, self.beta1, self.beta2
+        if t <= self.warmup_steps:
+            lr = lr * (t / self.warmup_steps)                          # linear warmup
+        lr_max = np.maximum(lr, self.lr_max)                           # gamma_max
+        weight = t**self.r * lr_max**self.weight_lr_power              # t^r gamma_max^p
+        weight_sum = self.weight_sum + weight
+        c = _ratio(weight, weight_sum, y.dtype)                        # c = weight / sum
+        self.v = beta2 * self.v + (1 - beta2) * g**2                   # v = beta2*v + (1-beta2)*g^2
+        d = g / (np.sqrt(self.v / (1 - beta2**t)) + self.eps)          # d = g / (sqrt(v_hat) + eps)
+        d = d + self.weight_decay * y                                  #     + weight_decay * y
+        y = y + c * (self.z - y)                                       # y moves with x and z:
+        y = y + lr * (beta1 * (1 - c) - 1) * d
+        self.z = self.z - lr * d                                       # z = z - lr*d
+        self.lr_max, self.weight_sum = _plain(lr_max), _plain(weight_sum)
+        return y
+
+    def eval_point(self, w):
+        r"""The averaged point ``x`` for the current ``y = w``: where to measure the loss.
+
+        :math:`x = (y - (1-\beta_1) z) / \beta_1`, written as the package's
+        ``y.lerp(z, 1 - 1/beta1)``. Before the first step ``x = y = z``, so ``w`` comes back.
+        """
+        from .optimizers import _float_array
+
+        y = _float_array("w", w)
+        if self.z is None:
+            return y.copy()
+        if y.shape != self.z.shape:
+            raise ValueError(f"w must be the y this optimizer returned, of shape {self.z.shape}, "
+                             f"got shape {y.shape}")
+        beta1 = self.beta1
+        if isinstance(beta1, np.ndarray):
+            beta1 = beta1.astype(y.dtype, copy=False)
+        with np.errstate(all="ignore"):
+            return y + (1 - 1 / beta1) * (self.z.astype(y.dtype, copy=False) - y)
+
+
+def _ratio(weight, weight_sum, dtype):
+    """weight / weight_sum, 0 where the sum is 0 (all lr 0 so far), without up-casting float32."""
+    if np.ndim(weight_sum) == 0:
+        return float(weight / weight_sum) if weight_sum > 0 else 0.0
+    return np.where(weight_sum > 0, weight / weight_sum, 0.0).astype(dtype, copy=False)
+
+
+def _plain(value):
+    return float(value) if np.ndim(value) == 0 else value

@@ -359,3 +359,122 @@ def test_muon_bad_hyperparameters_name_the_argument(kwargs, name):
 def test_newton_schulz_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         call()
+
+
+# --- Schedule-Free AdamW -----------------------------------------------------------------------------
+
+from lib.beyond import ScheduleFreeAdamW  # noqa: E402
+
+SF_FIXTURE = _fixture("schedulefree")
+
+
+def test_schedulefree_first_two_steps_by_hand_in_the_papers_x_z_form():
+    # The paper's form: z takes AdamW's step, x averages z (c = 1/t for r = 0, no warmup),
+    # y = (1 - beta1) z + beta1 x is where the gradient is taken. The lib updates y directly.
+    lr, b1, b2, eps = 0.1, 0.9, 0.999, 1e-8
+    opt = ScheduleFreeAdamW(lr=lr, beta1=b1, beta2=b2, eps=eps)
+    y1 = opt.step([1.0], [2.0])
+    d1 = 2.0 / (math.sqrt(0.001 * 4.0 / 0.001) + eps)            # v = (1-b2) g^2, v_hat = g^2
+    z1 = 1.0 - lr * d1
+    x1 = z1                                                       # c_1 = 1
+    np.testing.assert_allclose(y1, [(1 - b1) * z1 + b1 * x1], rtol=1e-15)
+    np.testing.assert_allclose(opt.eval_point(y1), [x1], rtol=1e-15)
+    y2 = opt.step(y1, [1.0])
+    v = b2 * 0.004 + (1 - b2) * 1.0
+    d2 = 1.0 / (math.sqrt(v / (1 - b2**2)) + eps)
+    z2 = z1 - lr * d2
+    x2 = 0.5 * x1 + 0.5 * z2                                      # c_2 = 1/2: the mean of z1, z2
+    np.testing.assert_allclose(y2, [(1 - b1) * z2 + b1 * x2], rtol=1e-14)
+    np.testing.assert_allclose(opt.eval_point(y2), [x2], rtol=1e-14)
+    np.testing.assert_allclose(opt.z, [z2], rtol=1e-15)
+
+
+def test_schedulefree_warmup_and_average_weights_by_hand():
+    # warmup 4: gamma_t = lr t/4; weights gamma_max^2 = (lr t/4)^2, so c_t = t^2 / (1 + 4 + ... + t^2)
+    opt = ScheduleFreeAdamW(lr=0.2, warmup_steps=4)
+    w = np.zeros(1)
+    for t in range(1, 7):
+        z_before = opt.z.copy() if opt.z is not None else np.zeros(1)
+        w = opt.step(w, [1.0])
+        gamma = 0.2 * min(t, 4) / 4
+        assert opt.lr_max == pytest.approx(gamma, rel=1e-15)
+        expected_sum = sum((0.2 * min(i, 4) / 4) ** 2 for i in range(1, t + 1))
+        assert opt.weight_sum == pytest.approx(expected_sum, rel=1e-14)
+        # z moves by gamma_t times d (d = 1/(1 + eps/|g|) for a constant gradient of 1)
+        np.testing.assert_allclose(z_before - opt.z, gamma / (1 + 1e-8), rtol=1e-14)
+
+
+@pytest.mark.parametrize("run", SF_FIXTURE["trajectories"],
+                         ids=lambda r: f"{r['problem']}-lr{r['hyper']['lr']}-"
+                                       f"warmup{r['hyper']['warmup_steps']}-r{r['hyper']['r']}")
+def test_schedulefree_matches_the_package_every_step_at_y_and_x(run):
+    spec = SF_FIXTURE["problems"][run["problem"]]
+    grad, opt = _grad(spec), ScheduleFreeAdamW(**run["hyper"])
+    y = np.array(run["y"][0])
+    _close(opt.eval_point(y), run["x"][0], "x before the first step")
+    for k, (expected_y, expected_x) in enumerate(zip(run["y"][1:], run["x"][1:])):
+        y = opt.step(y, grad(y))
+        _close(y, expected_y, f"y at step {k}")                  # train mode: the gradient's point
+        _close(opt.eval_point(y), expected_x, f"x at step {k}")  # eval mode: the averaged point
+
+
+def test_schedulefree_x_is_the_mean_of_the_zs_without_warmup():
+    rng = np.random.default_rng(3)
+    opt, y, zs = ScheduleFreeAdamW(lr=0.05), np.ones(3), []
+    for _ in range(12):
+        y = opt.step(y, rng.normal(size=3))
+        zs.append(opt.z.copy())
+    np.testing.assert_allclose(opt.eval_point(y), np.mean(zs, axis=0), rtol=1e-12)
+
+
+def test_schedulefree_sweep_is_separate_runs_and_float32_stays():
+    spec = SF_FIXTURE["problems"]["rosenbrock"]
+    grad, w0 = _grad(spec), np.array(spec["w0"])
+    lrs = np.array([0.01, 0.05, 0.1])
+    sweep, w = ScheduleFreeAdamW(lr=lrs[:, None], warmup_steps=3), np.stack([w0] * 3)
+    for _ in range(20):
+        w = sweep.step(w, np.stack([grad(wi) for wi in w]))
+    for i, lr in enumerate(lrs):
+        opt, wi = ScheduleFreeAdamW(lr=lr, warmup_steps=3), w0
+        for _ in range(20):
+            wi = opt.step(wi, grad(wi))
+        np.testing.assert_allclose(w[i], wi, rtol=1e-13)
+        np.testing.assert_allclose(sweep.eval_point(w)[i], opt.eval_point(wi), rtol=1e-13)
+    opt = ScheduleFreeAdamW(lr=np.array([[0.1], [0.2]]))
+    y = opt.step(np.ones(2, dtype=np.float32), np.ones(2))
+    assert y.dtype == np.float32 and opt.eval_point(y).dtype == np.float32
+    y = ScheduleFreeAdamW(lr=0.1, beta1=0.5).step(np.ones(2, dtype=np.float32), np.ones(2))
+    assert y.dtype == np.float32
+
+
+def test_schedulefree_holds_two_buffers_like_adamw():
+    opt = ScheduleFreeAdamW()
+    opt.step(np.ones(5), np.ones(5))
+    assert set(opt.state()) == {"z", "v"} and opt.state_nbytes() == 2 * 5 * 8
+
+
+def test_schedulefree_zero_lr_never_divides_by_zero():
+    opt = ScheduleFreeAdamW(lr=0.0)
+    y = opt.step(np.ones(2), np.ones(2))                          # weight_sum 0: c = 0, as the package
+    np.testing.assert_array_equal(y, np.ones(2))
+    np.testing.assert_array_equal(opt.eval_point(y), np.ones(2))
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"lr": -1.0}, "lr"), ({"beta1": 0.0}, "beta1"), ({"beta1": 1.0}, "beta1"),
+    ({"beta2": 1.0}, "beta2"), ({"eps": -1e-8}, "eps"), ({"weight_decay": -0.1}, "weight_decay"),
+    ({"warmup_steps": 2.5}, "warmup_steps"), ({"warmup_steps": -1}, "warmup_steps"),
+    ({"r": -1.0}, "r"), ({"weight_lr_power": True}, "weight_lr_power"),
+])
+def test_schedulefree_bad_hyperparameters_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        ScheduleFreeAdamW(**kwargs)
+
+
+def test_schedulefree_eval_point_needs_the_y_it_returned():
+    opt = ScheduleFreeAdamW()
+    opt.step(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"^w must be the y this optimizer returned, of shape \(3,\)"):
+        opt.eval_point(np.ones(4))
+    with pytest.raises(ValueError, match=r"^w must be an array of real numbers"):
+        opt.eval_point("y")
