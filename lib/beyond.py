@@ -90,7 +90,7 @@ def newton_schulz(M, steps=5, eps=1e-7):
         raise ValueError(f"M must be a matrix of shape (m, n) or a stack of them (..., m, n), got "
                          f"shape {X.shape}")
     steps = _checks.count("steps", steps, minimum=0, maximum=99)
-    eps = _checks.positive("eps", eps)
+    eps = _checks.scalar("eps", eps, 0.0, low_open=True)
     with np.errstate(all="ignore"):
         return _newton_schulz(X, steps, eps)
 
@@ -185,13 +185,18 @@ class Muon(Optimizer):
 
     def update(self, w, g, lr):
         if self.m is None:
-            self.m = np.zeros_like(w)                                    # m_0 = 0
+            self.m = np.zeros_like(w)                         # m_0 = 0
         beta = self.beta
-        self.m = beta * self.m + (1 - beta) * g                         # m = beta*m + (1-beta)*g
-        u = (1 - beta) * g + beta * self.m if self.nesterov else self.m  # Nesterov look-ahead
-        O = _newton_schulz(u, self.ns_steps, self.eps)                  # O = NS(u) ~ U V^T
-        r = _matrix_lr_ratio(w.shape, self.adjust_lr)                   # r(A, B)
-        return w * (1 - lr * self.weight_decay) - (lr * r) * O          # decay, then the step
+        # m = beta*m + (1-beta)*g
+        self.m = beta * self.m + (1 - beta) * g
+        # Nesterov looks ahead: u = (1-beta)*g + beta*m
+        u = (1 - beta) * g + beta * self.m if self.nesterov else self.m
+        # O = NS(u), about U V^T
+        O = _newton_schulz(u, self.ns_steps, self.eps)
+        # r(A, B), the shape's lr multiplier
+        r = _matrix_lr_ratio(w.shape, self.adjust_lr)
+        # decoupled decay, then the orthogonalised step
+        return w * (1 - lr * self.weight_decay) - (lr * r) * O
 
 
 def _matrices(rule, w):
@@ -283,21 +288,27 @@ class ScheduleFreeAdamW(Optimizer):
 
     def update(self, y, g, lr):
         if self.z is None:
-            self.z, self.v = y.copy(), np.zeros_like(y)                # z_1 = x_1 = y_1; v = 0
-            self.lr_max, self.weight_sum = -1.0, 0.0                  # as the package starts
+            # z_1 = x_1 = y_1, v = 0; gamma_max, weights sum: as the package starts
+            self.z, self.v = y.copy(), np.zeros_like(y)
+            self.lr_max, self.weight_sum = -1.0, 0.0
         t, beta1, beta2 = self.t, self.beta1, self.beta2
         if t <= self.warmup_steps:
-            lr = lr * (t / self.warmup_steps)                          # linear warmup
-        lr_max = np.maximum(lr, self.lr_max)                           # gamma_max
-        weight = t**self.r * lr_max**self.weight_lr_power              # t^r gamma_max^p
+            lr = lr * (t / self.warmup_steps)                 # linear warmup
+        # the averaging weight t^r gamma_max^p and c = weight / (sum of weights)
+        lr_max = np.maximum(lr, self.lr_max)
+        weight = t**self.r * lr_max**self.weight_lr_power
         weight_sum = self.weight_sum + weight
-        c = _ratio(weight, weight_sum, y.dtype)                        # c = weight / sum
-        self.v = beta2 * self.v + (1 - beta2) * g**2                   # v = beta2*v + (1-beta2)*g^2
-        d = g / (np.sqrt(self.v / (1 - beta2**t)) + self.eps)          # d = g / (sqrt(v_hat) + eps)
-        d = d + self.weight_decay * y                                  #     + weight_decay * y
-        y = y + c * (self.z - y)                                       # y moves with x and z:
+        c = _ratio(weight, weight_sum, y.dtype)
+        # v = beta2*v + (1-beta2)*g^2
+        self.v = beta2 * self.v + (1 - beta2) * g**2
+        # d = g / (sqrt(v_hat) + eps) + weight_decay*y
+        d = g / (np.sqrt(self.v / (1 - beta2**t)) + self.eps)
+        d = d + self.weight_decay * y
+        # y = (1-beta1) z + beta1 x at the new z and x, without forming x
+        y = y + c * (self.z - y)
         y = y + lr * (beta1 * (1 - c) - 1) * d
-        self.z = self.z - lr * d                                       # z = z - lr*d
+        # z = z - lr*d
+        self.z = self.z - lr * d
         self.lr_max, self.weight_sum = _plain(lr_max), _plain(weight_sum)
         return y
 
@@ -329,5 +340,144 @@ def _ratio(weight, weight_sum, dtype):
     return np.where(weight_sum > 0, weight / weight_sum, 0.0).astype(dtype, copy=False)
 
 
+def _is_pair(value):
+    """True for a tuple, list or 1-D array of two entries."""
+    if not isinstance(value, (tuple, list, np.ndarray)):
+        return False
+    return (value.ndim == 1 if isinstance(value, np.ndarray) else True) and len(value) == 2
+
+
 def _plain(value):
     return float(value) if np.ndim(value) == 0 else value
+
+
+# --- Adafactor -------------------------------------------------------------------------------------
+
+class Adafactor(Optimizer):
+    r"""Adafactor: Adam's second moment stored as a row and a column, O(m + n) per matrix.
+
+    For a matrix gradient ``G`` (m rows, n columns), with :math:`t` the step and
+    :math:`\hat\beta_{2,t} = 1 - t^{\tau}` (``tau = beta2_decay``):
+
+    .. math::
+        R &\leftarrow \hat\beta_{2,t} R + (1-\hat\beta_{2,t})\, \mathrm{mean}_{\text{cols}}(G^2)
+            \quad (m \times 1), \qquad
+        C \leftarrow \hat\beta_{2,t} C + (1-\hat\beta_{2,t})\, \mathrm{mean}_{\text{rows}}(G^2)
+            \quad (1 \times n) \\
+        \hat V &= \frac{R\, C}{\max(\mathrm{mean}(R), \epsilon_1)}, \qquad
+        U = \frac{G}{\sqrt{\max(\hat V, \epsilon_1^2)}}, \qquad
+        \hat U = \frac{U}{\max(1, \mathrm{RMS}(U) / d)} \\
+        w &\leftarrow w (1 - \mathrm{lr}\,\lambda) - \alpha_t \hat U, \qquad
+        \alpha_t = \max(\epsilon_2, \mathrm{RMS}(w))\, \min(\mathrm{lr}, 1/\sqrt{t})
+
+    A vector (a bias, a norm gain) keeps a full :math:`\hat V`, Adam's ``v`` with the same
+    :math:`\hat\beta_{2,t}`. Shazeer & Stern (2018), *Adafactor: Adaptive Learning Rates with
+    Sublinear Memory Cost*. The one idea: the outer product :math:`R C / \mathrm{mean}(R)` is
+    the rank-1 matrix nearest (in the I-divergence) to the full second moment, so m + n numbers
+    replace m n. Two more changes relative to Adam: the step is *relative* (:math:`\alpha_t`
+    scales with the weights' own RMS) and clipped by the update's RMS (``d``); there is no first
+    moment. Matches ``torch.optim.Adafactor`` (PyTorch >= 2.5), float64.
+
+    Convention: the names are torch's (``lr``, ``beta2_decay``, ``eps = (eps1, eps2)``, ``d``,
+    ``weight_decay``); the paper's :math:`\hat\beta_{2,t} = 1 - t^{-0.8}`, its relative step
+    :math:`\rho_t = \min(10^{-2}, 1/\sqrt t)` (torch uses ``lr`` for the 0.01), its
+    :math:`\epsilon_1 = 10^{-30}`, :math:`\epsilon_2 = 10^{-3}` and :math:`d = 1`. Where the paper
+    adds :math:`\epsilon_1` to :math:`G^2`, torch (and this) clamp :math:`\mathrm{mean}(R)` and
+    :math:`\hat V` by it; ``eps1 = None`` means the dtype's machine epsilon. ``weight_decay`` is
+    decoupled and multiplied by ``lr``, as in torch. torch's ``maximize`` is left out.
+
+    Shapes: ``w`` with two or more axes is factored over its last two; a sweep's settings are
+    the leading axes, each matrix its own run (its own RMS; torch would take the RMS of a 3-D
+    tensor whole), so array hyperparameters have shape (S, 1, 1). A vector ``w`` (n,) is not
+    factored; a sweep of it with ``lr`` of shape (S, 1) gives S vectors.
+
+    >>> opt = Adafactor()
+    >>> _ = opt.step(np.ones((1000, 500)), np.ones((1000, 500)))
+    >>> opt.state_nbytes()                   # (1000 + 500) float64 numbers, not 500,000
+    12000
+    """
+
+    state_names = ("row_var", "col_var", "variance")
+    _arg_names = ("lr", "beta2_decay", "eps", "d", "weight_decay")
+
+    def __init__(self, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0):
+        super().__init__(lr)
+        self.beta2_decay = _checks.hyperparameter("beta2_decay", beta2_decay, -np.inf, 0.0,
+                                                  high_open=False)
+        if not _is_pair(eps):
+            raise ValueError(f"eps must be a pair (eps1, eps2), eps1 None or > 0 and eps2 >= 0, "
+                             f"got {_checks.shown(eps)}")
+        self.eps1 = None if eps[0] is None else _checks.positive("eps[0]", eps[0])
+        self.eps2 = _checks.non_negative("eps[1]", eps[1])
+        self.d = _checks.hyperparameter("d", d, 1.0)
+        self.weight_decay = _checks.non_negative("weight_decay", weight_decay)
+        self.row_var = self.col_var = self.variance = None
+        self._core = self._shape = None
+
+    @property
+    def eps(self):
+        """``(eps1, eps2)`` as torch takes them."""
+        return (self.eps1, self.eps2)
+
+    def hyperparameters(self):
+        named = {"beta2_decay": self.beta2_decay, "eps1": self.eps1, "eps2": self.eps2,
+                 "d": self.d, "weight_decay": self.weight_decay}
+        return {name: value for name, value in named.items() if value is not None}
+
+    def step(self, w, grad):
+        from .optimizers import _float_array
+
+        w = _float_array("w", w)
+        self._given_core = self._core if self._shape is not None else min(w.ndim, 2)
+        _whole_matrix_sweep(self, self._given_core)
+        return super().step(w, grad)
+
+    def _check_state(self, w, shape):
+        held = self.variance if self.variance is not None else self.row_var
+        if held is None:
+            return
+        if shape != self._shape:
+            raise ValueError(f"Adafactor holds state for weights of shape {self._shape}, got "
+                             f"{w.shape}; create a new optimizer to start fresh")
+        if held.dtype != w.dtype:
+            raise ValueError(f"Adafactor holds state for {held.dtype} weights, got w of dtype "
+                             f"{w.dtype}; create a new optimizer to start fresh")
+
+    def update(self, w, g, lr):
+        if self._shape is None or (self.row_var is None and self.variance is None):
+            self._core, self._shape = self._given_core, w.shape
+        t = self.t
+        eps1 = np.finfo(w.dtype).eps if self.eps1 is None else self.eps1
+        # beta2_t = 1 - t^tau
+        keep = 1 - t**self.beta2_decay
+        # relative step: alpha = max(eps2, RMS(w)) * min(lr, 1/sqrt(t))
+        rho = np.minimum(lr, 1 / t**0.5) if np.ndim(lr) else min(lr, 1 / t**0.5)
+        alpha = np.maximum(self.eps2, self._rms(w)) * rho
+        # decoupled decay
+        w = w * (1 - lr * self.weight_decay)
+        if self._core == 2:
+            if self.row_var is None:
+                self.row_var = np.zeros_like(w[..., :1])       # R: m x 1
+                self.col_var = np.zeros_like(w[..., :1, :])    # C: 1 x n
+            g2 = g * g
+            # R, C: moving averages of G^2's row and column means
+            row = keep * self.row_var + (1 - keep) * g2.mean(axis=-1, keepdims=True)
+            col = keep * self.col_var + (1 - keep) * g2.mean(axis=-2, keepdims=True)
+            self.row_var, self.col_var = row, col
+            # V = R C / max(mean(R), eps1)
+            V = (row @ col) / np.maximum(row.mean(axis=-2, keepdims=True), eps1)
+        else:
+            if self.variance is None:
+                self.variance = np.zeros_like(w)               # a vector: the full V
+            self.variance = keep * self.variance + (1 - keep) * g * g
+            V = self.variance
+        # U = G / sqrt(V), clipped so that RMS(U) <= d
+        U = g / np.sqrt(np.maximum(V, eps1 * eps1))
+        U = U / np.maximum(1.0, self._rms(U) / self.d)
+        return w - alpha * U
+
+    def _rms(self, x):
+        """The root mean square of each parameter (the last ``_core`` axes), kept for broadcasting."""
+        axes = tuple(range(-self._core, 0))
+        return np.sqrt(np.sum(x * x, axis=axes, keepdims=True)) / math.sqrt(
+            max(1, int(np.prod([x.shape[a] for a in axes]))))

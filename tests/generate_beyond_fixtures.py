@@ -193,7 +193,7 @@ def muon_fixture():
 
 ADAFACTOR_SETTINGS = [
     {"lr": 0.01, "beta2_decay": -0.8, "eps": [None, 1e-3], "d": 1.0, "weight_decay": 0.0},
-    {"lr": 0.1, "beta2_decay": -0.8, "eps": [None, 1e-3], "d": 1.0, "weight_decay": 0.01},
+    {"lr": 0.05, "beta2_decay": -0.8, "eps": [None, 1e-3], "d": 1.0, "weight_decay": 0.01},
     {"lr": 0.3, "beta2_decay": -0.5, "eps": [1e-6, 1e-2], "d": 2.0, "weight_decay": 0.0},
 ]
 

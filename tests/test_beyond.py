@@ -7,6 +7,7 @@ comment beside it) or recorded from the named reference implementation (optax, t
 
 import math
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -478,3 +479,125 @@ def test_schedulefree_eval_point_needs_the_y_it_returned():
         opt.eval_point(np.ones(4))
     with pytest.raises(ValueError, match=r"^w must be an array of real numbers"):
         opt.eval_point("y")
+
+
+# --- Adafactor ---------------------------------------------------------------------------------------
+
+from lib.beyond import Adafactor  # noqa: E402
+
+ADAFACTOR_FIXTURE = _fixture("adafactor")
+
+
+def test_adafactor_first_step_on_a_2x2_by_hand():
+    # t = 1: beta2_1 = 1 - 1^-0.8 = 0, so R and C are this gradient's row and column means of G^2.
+    G = np.array([[1.0, 2.0], [3.0, 4.0]])                   # G^2 = [[1, 4], [9, 16]]
+    opt = Adafactor(lr=0.01)
+    w1 = opt.step(np.full((2, 2), 2.0), G)
+    np.testing.assert_allclose(opt.row_var, [[2.5], [12.5]], rtol=1e-15)
+    np.testing.assert_allclose(opt.col_var, [[5.0, 10.0]], rtol=1e-15)
+    V = np.array([[5 / 3, 10 / 3], [25 / 3, 50 / 3]])       # R C / mean(R), mean(R) = 7.5
+    U = G / np.sqrt(V)                                       # RMS(U) = sqrt(0.96) < d = 1: no clip
+    alpha = 2.0 * 0.01                                       # RMS(w) = 2 times min(lr, 1/sqrt(1))
+    np.testing.assert_allclose(w1, 2.0 - alpha * U, rtol=1e-15)
+    assert opt.variance is None
+
+
+def test_adafactor_clips_an_update_whose_rms_exceeds_d():
+    # a vector: t = 1 V = g^2 (U = sign g); at t = 2 the gradient jumps 10x, V lags, RMS(U) > 1
+    opt = Adafactor(lr=0.5)
+    w1 = opt.step(np.array([3.0, 4.0]), np.array([1.0, 1.0]))
+    np.testing.assert_allclose(w1, [3.0, 4.0] - math.sqrt(12.5) * 0.5 * np.ones(2), rtol=1e-15)
+    w2 = opt.step(w1, np.array([10.0, 10.0]))
+    keep = 1 - 2**-0.8
+    assert 10 / math.sqrt(keep * 1 + (1 - keep) * 100) > 1  # unclipped U would be larger than 1
+    alpha = math.sqrt(np.mean(w1**2)) * min(0.5, 1 / math.sqrt(2))
+    np.testing.assert_allclose(w2, w1 - alpha * np.ones(2), rtol=1e-14)   # clipped to RMS 1
+
+
+def test_adafactor_factored_v_is_exact_when_the_squared_gradient_has_rank_one():
+    # If G^2 = a b^T, then R C / mean(R) = a b^T: the factoring loses nothing.
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([0.25, 1.0])
+    G = np.sqrt(np.outer(a, b))
+    opt = Adafactor()
+    opt.step(np.ones((3, 2)), G)
+    V = (opt.row_var @ opt.col_var) / opt.row_var.mean()
+    np.testing.assert_allclose(V, G**2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("run", ADAFACTOR_FIXTURE["trajectories"],
+                         ids=lambda r: f"{r['problem']}-lr{r['hyper']['lr']}-d{r['hyper']['d']}")
+def test_adafactor_matches_torch_every_step(run):
+    spec = ADAFACTOR_FIXTURE["problems"][run["problem"]]
+    grad, opt = _grad(spec), Adafactor(**run["hyper"])
+    w = np.array(run["w"][0])
+    for k, expected in enumerate(run["w"][1:]):
+        w = opt.step(w, grad(w))
+        _close(w, expected, f"step {k}")
+
+
+def test_adafactor_state_is_m_plus_n_per_matrix():
+    for m, n in [(10, 10), (100, 30), (7, 400)]:
+        opt = Adafactor()
+        opt.step(np.ones((m, n)), np.ones((m, n)))
+        assert opt.state_nbytes() == (m + n) * 8
+    opt = Adafactor()
+    opt.step(np.ones(50, dtype=np.float32), np.ones(50))
+    assert opt.state_nbytes() == 50 * 4                      # a vector keeps the full v
+
+
+def test_adafactor_sweeps_are_separate_runs():
+    spec = ADAFACTOR_FIXTURE["problems"]["wide"]
+    grad, w0 = _grad(spec), np.array(spec["w0"])
+    lrs = np.array([0.01, 0.05, 0.2])
+    sweep, w = Adafactor(lr=lrs[:, None, None], weight_decay=0.01), w0
+    for _ in range(12):
+        w = sweep.step(w, grad(w) if w.ndim == 2 else np.stack([grad(wi) for wi in w]))
+    assert w.shape == (3, *w0.shape) and sweep.row_var.shape == (3, 3, 1)
+    for i, lr in enumerate(lrs):
+        opt, wi = Adafactor(lr=lr, weight_decay=0.01), w0
+        for _ in range(12):
+            wi = opt.step(wi, grad(wi))
+        np.testing.assert_allclose(w[i], wi, rtol=1e-13, atol=1e-15)
+    # a vector swept with lr of shape (S, 1) stays S vectors (not factored as an S x n matrix)
+    vec = Adafactor(lr=np.array([[0.01], [0.1]]))
+    v = vec.step(np.array([1.0, -2.0, 0.5]), np.array([1.0, 2.0, 3.0]))
+    assert vec.row_var is None and vec.variance.shape == (2, 3)
+    for i, lr in enumerate([0.01, 0.1]):
+        np.testing.assert_allclose(v[i], Adafactor(lr=lr).step([1.0, -2.0, 0.5], [1.0, 2.0, 3.0]),
+                                   rtol=1e-15)
+
+
+def test_adafactor_keeps_float32_and_uses_its_machine_epsilon():
+    opt = Adafactor()
+    w = opt.step(np.ones((3, 2), dtype=np.float32), np.zeros((3, 2)))   # V = 0: eps1 keeps it finite
+    assert w.dtype == np.float32 and opt.row_var.dtype == np.float32
+    np.testing.assert_array_equal(w, np.ones((3, 2), dtype=np.float32))
+
+
+def test_adafactor_state_is_bound_to_the_shape():
+    opt = Adafactor()
+    opt.step(np.ones((3, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"^Adafactor holds state for weights of shape \(3, 2\)"):
+        opt.step(np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^Adafactor holds state for float64 weights"):
+        opt.step(np.ones((3, 2), dtype=np.float32), np.ones((3, 2)))
+    assert opt.t == 1
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"lr": -1.0}, "lr"), ({"beta2_decay": 0.5}, "beta2_decay"), ({"eps": 1e-3}, "eps"),
+    ({"eps": (None, 1e-3, 0)}, "eps"), ({"eps": (0.0, 1e-3)}, re.escape("eps[0]")),
+    ({"eps": (None, -1.0)}, re.escape("eps[1]")), ({"d": 0.5}, "d"),
+    ({"weight_decay": -1.0}, "weight_decay"), ({"eps": "ab"}, "eps"),
+])
+def test_adafactor_bad_hyperparameters_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        Adafactor(**kwargs)
+
+
+def test_adafactor_sweep_arrays_must_cover_whole_matrices():
+    with pytest.raises(ValueError, match=r"^lr must be a number or an array of shape "
+                                         r"\(settings, 1, 1\)"):
+        Adafactor(lr=np.array([[0.1], [0.2]])).step(np.ones((2, 3)), np.ones((2, 3)))
+    assert repr(Adafactor()) == ("Adafactor(lr=0.01, beta2_decay=-0.8, eps=(None, 0.001), d=1.0, "
+                                 "weight_decay=0.0)")

@@ -724,7 +724,58 @@ CASES.update({
     "beyond.Lion.step": Case(_lion_step, lambda: {"w": np.ones(2), "grad": np.ones(2)},
                              _step_expect),
 })
-NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step after step's checks"}
+
+
+def _primed_step(make, w):
+    """A rule's step, after one step on ``w`` (so the state is bound to ``w``'s shape)."""
+    def target():
+        opt = make()
+        opt.step(w, np.ones_like(w))
+        return opt.step
+    return target
+
+
+def _sf_eval_point():
+    opt = _mod("beyond").ScheduleFreeAdamW(lr=0.1)
+    opt.step(np.zeros(2), np.ones(2))
+    return opt.eval_point
+
+
+CASES.update({
+    "beyond.newton_schulz": Case(lambda: _mod("beyond").newton_schulz,
+                                 lambda: {"M": np.arange(6.0).reshape(2, 3), "steps": 5,
+                                          "eps": 1e-7},
+                                 lambda r, k: r.shape == np.shape(k["M"])),
+    "beyond.Muon": Case(lambda: _mod("beyond").Muon,
+                        lambda: {"lr": 0.02, "beta": 0.95, "nesterov": True, "ns_steps": 5,
+                                 "weight_decay": 0.1, "eps": 1e-7, "adjust_lr": "original"},
+                        is_(object)),
+    "beyond.Muon.step": Case(_primed_step(lambda: _mod("beyond").Muon(lr=0.02), np.ones((2, 3))),
+                             lambda: {"w": np.ones((2, 3)), "grad": np.eye(2, 3)}, _step_expect),
+    "beyond.ScheduleFreeAdamW": Case(lambda: _mod("beyond").ScheduleFreeAdamW,
+                                     lambda: {"lr": 0.01, "beta1": 0.9, "beta2": 0.999,
+                                              "eps": 1e-8, "weight_decay": 0.0,
+                                              "warmup_steps": 5, "r": 0.0,
+                                              "weight_lr_power": 2.0}, is_(object)),
+    "beyond.ScheduleFreeAdamW.step": Case(
+        _primed_step(lambda: _mod("beyond").ScheduleFreeAdamW(lr=0.1), np.ones(2)),
+        lambda: {"w": np.ones(2), "grad": np.ones(2)}, _step_expect),
+    "beyond.ScheduleFreeAdamW.eval_point": Case(_sf_eval_point, lambda: {"w": np.ones(2)},
+                                                _step_expect),
+    "beyond.Adafactor": Case(lambda: _mod("beyond").Adafactor,
+                             lambda: {"lr": 0.01, "beta2_decay": -0.8, "eps": (None, 1e-3),
+                                      "d": 1.0, "weight_decay": 0.0}, is_(object)),
+    "beyond.Adafactor.step": Case(
+        _primed_step(lambda: _mod("beyond").Adafactor(lr=0.1), np.ones((2, 3))),
+        lambda: {"w": np.ones((2, 3)), "grad": np.ones((2, 3))}, _step_expect),
+})
+NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step after step's checks",
+                     "beyond.Muon.update": "as Lion.update",
+                     "beyond.ScheduleFreeAdamW.update": "as Lion.update",
+                     "beyond.Adafactor.update": "as Lion.update",
+                     "beyond.Muon.hyperparameters": "takes no argument",
+                     "beyond.ScheduleFreeAdamW.hyperparameters": "takes no argument",
+                     "beyond.Adafactor.hyperparameters": "takes no argument"}
 
 NOT_FUZZED = {
     "transformer.keep_freed_memory": "takes no argument (a process-wide malloc setting)",
