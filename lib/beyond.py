@@ -398,6 +398,7 @@ class Adafactor(Optimizer):
     """
 
     state_names = ("row_var", "col_var", "variance")
+    factored_state = True          # not whole copies of w: lib.memory.state_copies refuses it
     _arg_names = ("lr", "beta2_decay", "eps", "d", "weight_decay")
 
     def __init__(self, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0):

@@ -125,7 +125,12 @@ def state_copies(optimizer):
     >>> [state_copies(name) for name in OPTIMIZERS]
     [0, 1, 1, 2, 2]
     """
-    return len(optimizer_class(optimizer).state_names)
+    cls = optimizer_class(optimizer)
+    if getattr(cls, "factored_state", False):
+        raise ValueError(f"optimizer {cls.__name__} keeps factored state (a row and a column per "
+                         "matrix), not whole copies of the weights: measure it with "
+                         "measured_state_bytes(opt, shape=(m, n))")
+    return len(cls.state_names)
 
 
 def precision(name, argument="name"):
@@ -202,21 +207,36 @@ def largest_model(memory_bytes, optimizer, precision_name="float32", gradients=T
     return math.floor(Fraction(memory_bytes) / Fraction(per))
 
 
-def measured_state_bytes(optimizer, n_params, dtype="float32"):
+def measured_state_bytes(optimizer, n_params=None, dtype="float32", shape=None):
     """Bytes of state a fresh ``optimizer`` (an instance) holds after one step on ``n_params`` weights.
 
     This runs the optimizer (``state_nbytes`` after one step with a gradient of ones), so it measures
-    what :func:`state_copies` predicts.
+    what :func:`state_copies` predicts. The weights are a vector of ``n_params`` values, or an array
+    of ``shape`` (a matrix ``(m, n)`` for the rules of :mod:`lib.beyond` that need one: Muon takes
+    only matrices, Adafactor stores a matrix's second moment as a row and a column, m + n values);
+    give one of the two (or both, agreeing).
 
     >>> measured_state_bytes(optimizers.Adam(lr=1e-3), 1_000)      # m and v: 2 x 1,000 x 4 bytes
     8000
+    >>> from lib.beyond import Adafactor
+    >>> measured_state_bytes(Adafactor(), shape=(1_000, 500))      # (1,000 + 500) x 4 bytes
+    6000
     """
     import numpy as np
 
     if not isinstance(optimizer, optimizers.Optimizer):
         raise ValueError(f"optimizer must be an optimizer instance such as Adam(lr=1e-3) (for a "
                          f"name or a class, use state_copies), got {_checks.shown(optimizer)}")
-    n_params = _checks.count("n_params", n_params, minimum=1, maximum=10**8)
+    if shape is not None:
+        shape = _weights_shape(shape)
+        given = None if n_params is None else _checks.count("n_params", n_params, 1, 10**8)
+        if given is not None and given != math.prod(shape):
+            raise ValueError(f"n_params must be the number of values in shape {shape}, "
+                             f"{math.prod(shape)}, got {n_params!r}")
+    elif n_params is None:
+        raise ValueError("n_params must be given (a whole number in [1, 100000000]), or shape")
+    else:
+        shape = (_checks.count("n_params", n_params, minimum=1, maximum=10**8),)
     if isinstance(dtype, (type, np.dtype)):
         try:
             dtype = np.dtype(dtype).name
@@ -225,6 +245,22 @@ def measured_state_bytes(optimizer, n_params, dtype="float32"):
     dtype = _checks.choice("dtype", dtype, ("float32", "float64"))
     if getattr(optimizer, "t", 0) != 0:
         raise ValueError("optimizer must be fresh (it has already taken a step)")
-    w = np.zeros(n_params, dtype=dtype)
+    w = np.zeros(shape, dtype=dtype)
     optimizer.step(w, np.ones_like(w))
     return optimizer.state_nbytes()
+
+
+def _weights_shape(shape):
+    """``shape`` checked: a tuple of 1 to 3 whole numbers >= 1, at most 10**8 values in all."""
+    what = "a tuple of 1 to 3 whole numbers >= 1 (such as (1024, 4096)), at most 10**8 values"
+    if not isinstance(shape, (tuple, list)) or not 1 <= len(shape) <= 3:
+        raise ValueError(f"shape must be {what}, got {_checks.shown(shape)}")
+    sizes = []
+    for size in shape:
+        try:
+            sizes.append(_checks.count("shape", size, minimum=1, maximum=10**8))
+        except ValueError:
+            raise ValueError(f"shape must be {what}, got {_checks.shown(shape)}") from None
+    if math.prod(sizes) > 10**8:
+        raise ValueError(f"shape must be {what}, got {tuple(sizes)} ({math.prod(sizes)} values)")
+    return tuple(sizes)

@@ -601,3 +601,39 @@ def test_adafactor_sweep_arrays_must_cover_whole_matrices():
         Adafactor(lr=np.array([[0.1], [0.2]])).step(np.ones((2, 3)), np.ones((2, 3)))
     assert repr(Adafactor()) == ("Adafactor(lr=0.01, beta2_decay=-0.8, eps=(None, 0.001), d=1.0, "
                                  "weight_decay=0.0)")
+
+
+# --- state bytes of the rules beyond AdamW, measured (lib.memory) ------------------------------------
+
+from lib import memory  # noqa: E402
+
+
+def test_measured_state_bytes_of_the_matrix_rules():
+    m, n = 64, 256
+    assert memory.measured_state_bytes(Muon(), shape=(m, n)) == m * n * 4           # m
+    assert memory.measured_state_bytes(Adafactor(), shape=(m, n)) == (m + n) * 4    # R and C
+    assert memory.measured_state_bytes(Adafactor(), m * n, shape=(m, n)) == (m + n) * 4
+    assert memory.measured_state_bytes(Adafactor(), 1000, dtype="float64") == 1000 * 8  # a vector
+    assert memory.measured_state_bytes(ScheduleFreeAdamW(), 1000) == 2 * 1000 * 4   # z and v
+    assert memory.measured_state_bytes(Lion(lr=1e-4), 1000) == 1000 * 4             # m
+    assert memory.state_copies(Muon) == 1 and memory.state_copies(ScheduleFreeAdamW()) == 2
+
+
+def test_state_copies_refuses_factored_state():
+    with pytest.raises(ValueError, match=r"^optimizer Adafactor keeps factored state"):
+        memory.state_copies(Adafactor)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"shape": (0, 3)}, "shape"), ({"shape": 12}, "shape"), ({"shape": (2, 2.5)}, "shape"),
+    ({"shape": (10**5, 10**5)}, "shape"), ({"shape": (1, 2, 3, 4)}, "shape"),
+    ({"shape": (3, 4), "n_params": 11}, "n_params"), ({}, "n_params"),
+])
+def test_measured_state_bytes_bad_shape_names_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        memory.measured_state_bytes(Adafactor(), **kwargs)
+
+
+def test_muon_needs_a_shape_to_be_measured():
+    with pytest.raises(ValueError, match=r"^w must be a matrix"):
+        memory.measured_state_bytes(Muon(), 1000)
