@@ -162,6 +162,7 @@ class Muon(Optimizer):
     """
 
     state_names = ("m",)
+    matrix_rule = True             # lib.beyond.Blockwise hands it blocks as matrices
     _arg_names = ("lr", "beta", "nesterov", "ns_steps", "weight_decay", "eps", "adjust_lr")
 
     def __init__(self, lr=1e-3, beta=0.95, nesterov=True, ns_steps=5, weight_decay=0.1,
@@ -389,7 +390,10 @@ class Adafactor(Optimizer):
     Shapes: ``w`` with two or more axes is factored over its last two; a sweep's settings are
     the leading axes, each matrix its own run (its own RMS; torch would take the RMS of a 3-D
     tensor whole), so array hyperparameters have shape (S, 1, 1). A vector ``w`` (n,) is not
-    factored; a sweep of it with ``lr`` of shape (S, 1) gives S vectors.
+    factored; a sweep of it with ``lr`` of shape (S, 1) gives S vectors. ``param_ndim`` (2, 1
+    or 0; keyword only, not torch's) says how many trailing axes one parameter has when ``w``
+    already carries a settings axis at the first step: ``param_ndim=1`` with ``w`` of shape
+    (S, n) is S vectors, where the default would factor one S x n matrix.
 
     >>> opt = Adafactor()
     >>> _ = opt.step(np.ones((1000, 500)), np.ones((1000, 500)))
@@ -399,10 +403,14 @@ class Adafactor(Optimizer):
 
     state_names = ("row_var", "col_var", "variance")
     factored_state = True          # not whole copies of w: lib.memory.state_copies refuses it
+    matrix_rule = True             # lib.beyond.Blockwise hands it blocks as matrices
     _arg_names = ("lr", "beta2_decay", "eps", "d", "weight_decay")
 
-    def __init__(self, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0):
+    def __init__(self, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
+                 param_ndim=None):
         super().__init__(lr)
+        self.param_ndim = None if param_ndim is None else _checks.count("param_ndim", param_ndim,
+                                                                        0, 2)
         self.beta2_decay = _checks.hyperparameter("beta2_decay", beta2_decay, -np.inf, 0.0,
                                                   high_open=False)
         if not _is_pair(eps):
@@ -429,7 +437,15 @@ class Adafactor(Optimizer):
         from .optimizers import _float_array
 
         w = _float_array("w", w)
-        self._given_core = self._core if self._shape is not None else min(w.ndim, 2)
+        if self._shape is not None:
+            self._given_core = self._core
+        elif self.param_ndim is not None:
+            if w.ndim < self.param_ndim:
+                raise ValueError(f"w must have at least param_ndim = {self.param_ndim} axes, got "
+                                 f"shape {w.shape}")
+            self._given_core = self.param_ndim
+        else:
+            self._given_core = min(w.ndim, 2)
         _whole_matrix_sweep(self, self._given_core)
         return super().step(w, grad)
 
@@ -482,3 +498,135 @@ class Adafactor(Optimizer):
         axes = tuple(range(-self._core, 0))
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=True)) / math.sqrt(
             max(1, int(np.prod([x.shape[a] for a in axes]))))
+
+
+# --- a rule per block: Muon on the hidden matrices, AdamW on the rest ------------------------------
+
+def hidden_matrix(name, shape):
+    """True for a block Muon is meant for: a matrix that is neither an embedding nor the head.
+
+    The usual split (Jordan et al. 2024; Liu et al. 2025): Muon for the hidden layers' weight
+    matrices; AdamW for embeddings (a lookup table, not one linear map), the output head,
+    and every vector (biases, LayerNorm gains and shifts). The names are those of
+    :attr:`lib.model.MLP.layout` and :attr:`lib.transformer.Transformer.layout`.
+
+    >>> [hidden_matrix(n, s) for n, s in [("tok_emb", (5, 4)), ("L0.attn.W_qkv", (4, 12)),
+    ...                                   ("L0.attn.b_qkv", (12,)), ("W_head", (4, 5))]]
+    [False, True, False, False]
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a block's name (a str), got {_checks.shown(name)}")
+    if not isinstance(shape, tuple) or not all(isinstance(s, (int, np.integer))
+                                               and not isinstance(s, (bool, np.bool_))
+                                               and s >= 0 for s in shape):
+        raise ValueError(f"shape must be a block's shape (a tuple of whole numbers), got "
+                         f"{_checks.shown(shape)}")
+    return len(shape) == 2 and "emb" not in name and name not in ("W_out", "W_head")
+
+
+class Blockwise:
+    r"""One flat parameter vector, one optimizer per block of its layout.
+
+    ``layout`` is a model's ``[(name, shape), ...]`` (``model.layout``); ``rule(name, shape)``
+    returns a fresh optimizer for that block, for example::
+
+        rule = lambda name, shape: (Muon(lr=0.02) if hidden_matrix(name, shape)
+                                    else AdamW(lr=3e-3, weight_decay=0.0))
+        opt = Blockwise(model.layout, rule)
+        params = opt.step(params, grad)          # params, grad: (S, P) or (P,)
+
+    ``step`` cuts ``w`` into its blocks, steps each with its own rule and puts them back, so
+    :func:`lib.training.train` takes it like any optimizer. A rule with ``matrix_rule`` (Muon,
+    Adafactor) gets its block as (S, *shape), the others as (S, size): a sweep's array
+    hyperparameters are (S, 1, 1) for the former and (S, 1) for the latter. ``state_nbytes()``
+    adds up the blocks' state (Muon's one buffer on the matrices, AdamW's two on the rest).
+    Every step's checks run before any block changes; a step that raises leaves every rule as
+    it was.
+
+    >>> opt = Blockwise([("W", (2, 2)), ("b", (2,))],
+    ...                 lambda name, shape: Muon(lr=0.1, weight_decay=0.0) if len(shape) == 2
+    ...                 else Lion(lr=0.1, weight_decay=0.0))
+    >>> np.round(opt.step(np.zeros(6), np.array([10.0, 0, 0, 0.1, 3.0, -3.0])), 3)
+    array([-0.07,  0.  ,  0.  , -0.07, -0.1 ,  0.1 ])
+    """
+
+    def __init__(self, layout, rule):
+        _checks.sequence("layout", layout, "a sequence of (name, shape) pairs (model.layout)")
+        _checks.function("rule", rule, "a function (name, shape) -> a fresh optimizer")
+        self.layout, self.rules, names = [], {}, set()
+        for entry in layout:
+            name, shape = _layout_entry(entry)
+            if name in names:
+                raise ValueError(f"layout must name each block once, got {name!r} twice")
+            names.add(name)
+            opt = rule(name, shape)
+            if not (callable(getattr(opt, "step", None)) and getattr(opt, "t", None) == 0):
+                raise ValueError(f"rule must return a fresh optimizer (step(w, grad), t = 0) for "
+                                 f"block {name!r}, got {_checks.shown(opt)}")
+            if isinstance(opt, Adafactor) and opt.param_ndim is None:
+                opt.param_ndim = min(len(shape), 2)
+            self.layout.append((name, shape))
+            self.rules[name] = opt
+        if not self.layout:
+            raise ValueError("layout must have at least one block, got an empty sequence")
+        self.size = sum(math.prod(shape) for _, shape in self.layout)
+        self.t = 0
+
+    def step(self, w, grad):
+        """Step every block with its rule; return the new flat weights, as a new array."""
+        from .optimizers import _float_array
+
+        w, g = _float_array("w", w), _float_array("grad", grad)
+        if w.ndim not in (1, 2) or w.shape[-1] != self.size:
+            raise ValueError(f"w must have shape (P,) or (settings, P) with P = {self.size} "
+                             f"(the layout's size), got shape {w.shape}")
+        if g.shape != w.shape:
+            raise ValueError(f"grad must have the shape of w {w.shape}, got {g.shape}")
+        lead, start, pieces = w.shape[:-1], 0, []
+        saved = {name: dict(opt.__dict__) for name, opt in self.rules.items()}
+        try:
+            for name, shape in self.layout:
+                opt, stop = self.rules[name], start + math.prod(shape)
+                block = lead + (shape if getattr(opt, "matrix_rule", False) else (stop - start,))
+                new = opt.step(w[..., start:stop].reshape(block),
+                               g[..., start:stop].reshape(block))
+                pieces.append(new.reshape(new.shape[:new.ndim - len(block) + len(lead)] + (-1,)))
+                start = stop
+            shape = np.broadcast_shapes(*(piece.shape[:-1] for piece in pieces))
+            new = np.concatenate([np.broadcast_to(p, shape + p.shape[-1:]) for p in pieces],
+                                 axis=-1)
+        except BaseException:
+            for name, opt in self.rules.items():
+                opt.__dict__.clear()
+                opt.__dict__.update(saved[name])
+            raise
+        self.t += 1
+        return new
+
+    def state(self):
+        """Every block's state arrays, as ``{"block.name": array}``."""
+        return {f"{block}.{name}": array for block, opt in self.rules.items()
+                for name, array in opt.state().items()}
+
+    def state_nbytes(self):
+        """Bytes of optimizer state held now, all blocks together."""
+        return sum(opt.state_nbytes() for opt in self.rules.values())
+
+    def __repr__(self):
+        kinds = sorted({type(opt).__name__ for opt in self.rules.values()})
+        return f"Blockwise({len(self.layout)} blocks: {', '.join(kinds)})"
+
+
+def _layout_entry(entry):
+    what = "a (name, shape) pair with a str name and a tuple of whole numbers >= 1"
+    try:
+        name, shape = entry
+    except (TypeError, ValueError):
+        raise ValueError(f"layout must be a sequence of {what}, got {_checks.shown(entry)}") from None
+    if not isinstance(name, str) or not isinstance(shape, tuple) or not shape:
+        raise ValueError(f"layout must be a sequence of {what}, got {_checks.shown(entry)}")
+    try:
+        shape = tuple(_checks.count("layout", size, minimum=1) for size in shape)
+    except ValueError:
+        raise ValueError(f"layout must be a sequence of {what}, got {_checks.shown(entry)}") from None
+    return name, shape

@@ -637,3 +637,96 @@ def test_measured_state_bytes_bad_shape_names_the_argument(kwargs, name):
 def test_muon_needs_a_shape_to_be_measured():
     with pytest.raises(ValueError, match=r"^w must be a matrix"):
         memory.measured_state_bytes(Muon(), 1000)
+
+
+# --- Blockwise: Muon on the hidden matrices, AdamW on the rest ---------------------------------------
+
+from lib.beyond import Blockwise, hidden_matrix  # noqa: E402
+from lib.model import MLP  # noqa: E402
+from lib.optimizers import AdamW  # noqa: E402
+
+
+def _split_rule(name, shape):
+    return Muon(lr=0.02) if hidden_matrix(name, shape) else AdamW(lr=3e-3, weight_decay=0.0)
+
+
+def test_blockwise_is_each_block_stepped_by_its_own_rule():
+    model = MLP(sizes=(6, 5, 3))
+    rng = np.random.default_rng(0)
+    params = model.init_params(settings=2, seed=[0, 1])
+    opt = Blockwise(model.layout, _split_rule)
+    separate = {name: _split_rule(name, shape) for name, shape in model.layout}
+    w, blocks = params, {k: v.copy() for k, v in model.blocks(params).items()}
+    for _ in range(5):
+        g = rng.normal(size=w.shape)
+        w = opt.step(w, g)
+        grads = model.blocks(g)
+        for name, shape in model.layout:
+            b = blocks[name]
+            flat = b if hidden_matrix(name, shape) else b.reshape(2, -1)
+            gb = grads[name] if hidden_matrix(name, shape) else grads[name].reshape(2, -1)
+            blocks[name] = separate[name].step(flat, gb).reshape(b.shape)
+    for name, block in model.blocks(w).items():
+        np.testing.assert_array_equal(block, blocks[name], err_msg=name)
+    assert opt.t == 5 and isinstance(opt.rules["W1"], Muon) and isinstance(opt.rules["W_out"], AdamW)
+    sizes = {name: math.prod(shape) for name, shape in model.layout}
+    muon = sum(sizes[n] for n, s in model.layout if hidden_matrix(n, s))
+    assert opt.state_nbytes() == 2 * 8 * (muon + 2 * (model.num_params - muon))
+
+
+def test_blockwise_trains_the_mlp_with_lib_training():
+    from lib import data, training
+    model, split = MLP(sizes=(64, 16, 10)), data.train_val_split(*data.load_digits(), seed=0)
+    opt = Blockwise(model.layout, _split_rule)
+    result = training.train(model, opt, model.init_params(settings=2, seed=[0, 1]), split,
+                            steps=60, eval_every=30)
+    assert result.train_loss.shape == (60, 2) and np.all(result.diverged_at == -1)
+    assert np.all(result.val_loss[-1] < result.val_loss[0])   # both seeds learn something
+
+
+def test_blockwise_sweeps_and_keeps_its_rules_unchanged_on_error():
+    layout = [("W", (3, 2)), ("b", (2,))]
+    lrs = np.array([0.01, 0.1])
+    sweep = Blockwise(layout, lambda name, shape: Muon(lr=lrs[:, None, None]) if len(shape) == 2
+                      else AdamW(lr=lrs[:, None]))
+    w = sweep.step(np.ones(8), np.ones(8))                   # (P,) broadcast to (2, P) by the sweep
+    assert w.shape == (2, 8)
+    for i, lr in enumerate(lrs):
+        np.testing.assert_allclose(w[i, :6], Muon(lr=lr).step(np.ones((3, 2)), np.ones((3, 2))).ravel())
+        np.testing.assert_allclose(w[i, 6:], AdamW(lr=lr).step(np.ones(2), np.ones(2)))
+    broken = Blockwise([("b", (2,)), ("W", (3, 2))],
+                       lambda name, shape: Muon(lr=np.ones((2, 1))) if len(shape) == 2 else AdamW())
+    with pytest.raises(ValueError, match=r"^lr must be a number or an array of shape"):
+        broken.step(np.ones(8), np.ones(8))
+    assert broken.rules["b"].t == 0 and broken.rules["b"].m is None and broken.t == 0
+
+
+def test_blockwise_gives_adafactor_vectors_as_vectors():
+    opt = Blockwise([("W", (3, 2)), ("b", (4,))], lambda name, shape: Adafactor())
+    opt.step(np.ones((2, 10)), np.ones((2, 10)))
+    assert opt.rules["W"].row_var.shape == (2, 3, 1) and opt.rules["b"].variance.shape == (2, 4)
+    assert opt.state_nbytes() == 2 * 8 * (3 + 2 + 4)
+
+
+def test_hidden_matrix_on_the_transformer_layout():
+    from lib.transformer import Transformer
+    model = Transformer(vocab_size=5, seq_len=3, d_model=4, n_heads=2, n_layers=1, norm="pre",
+                        tied=False)
+    muon = [name for name, shape in model.layout if hidden_matrix(name, shape)]
+    assert muon == ["L0.attn.W_qkv", "L0.attn.W_proj", "L0.mlp.W_fc", "L0.mlp.W_proj"]
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: Blockwise("W", _split_rule), "layout"),
+    (lambda: Blockwise([("W", (2, 0))], _split_rule), "layout"),
+    (lambda: Blockwise([("W", [2, 2])], _split_rule), "layout"),
+    (lambda: Blockwise([("W", (2, 2)), ("W", (2,))], _split_rule), "layout"),
+    (lambda: Blockwise([], _split_rule), "layout"),
+    (lambda: Blockwise([("W", (2, 2))], "Muon"), "rule"),
+    (lambda: Blockwise([("W", (2, 2))], lambda n, s: None), "rule"),
+    (lambda: Blockwise([("W", (2, 2))], _split_rule).step(np.ones(5), np.ones(5)), "w"),
+    (lambda: Blockwise([("W", (2, 2))], _split_rule).step(np.ones(4), np.ones(3)), "grad"),
+])
+def test_blockwise_bad_input_names_the_argument(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        call()

@@ -764,12 +764,34 @@ CASES.update({
                                                 _step_expect),
     "beyond.Adafactor": Case(lambda: _mod("beyond").Adafactor,
                              lambda: {"lr": 0.01, "beta2_decay": -0.8, "eps": (None, 1e-3),
-                                      "d": 1.0, "weight_decay": 0.0}, is_(object)),
+                                      "d": 1.0, "weight_decay": 0.0, "param_ndim": None},
+                             is_(object)),
     "beyond.Adafactor.step": Case(
         _primed_step(lambda: _mod("beyond").Adafactor(lr=0.1), np.ones((2, 3))),
         lambda: {"w": np.ones((2, 3)), "grad": np.ones((2, 3))}, _step_expect),
 })
+
+
+def _blockwise():
+    beyond = _mod("beyond")
+    return beyond.Blockwise([("W", (2, 3)), ("b", (3,))],
+                            lambda name, shape: beyond.Muon(lr=0.02) if len(shape) == 2
+                            else beyond.Lion(lr=0.01))
+
+
+CASES.update({
+    "beyond.hidden_matrix": Case(lambda: _mod("beyond").hidden_matrix,
+                                 lambda: {"name": "L0.mlp.W_fc", "shape": (4, 16)}, is_(bool)),
+    "beyond.Blockwise": Case(lambda: _mod("beyond").Blockwise,
+                             lambda: {"layout": [("W", (2, 3)), ("b", (3,))],
+                                      "rule": lambda name, shape: _mod("beyond").Lion(lr=0.1)},
+                             is_(object)),
+    "beyond.Blockwise.step": Case(lambda: _blockwise().step,
+                                  lambda: {"w": np.ones(9), "grad": np.ones(9)}, _step_expect),
+})
 NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step after step's checks",
+                     "beyond.Blockwise.state": "takes no argument",
+                     "beyond.Blockwise.state_nbytes": "takes no argument",
                      "beyond.Muon.update": "as Lion.update",
                      "beyond.ScheduleFreeAdamW.update": "as Lion.update",
                      "beyond.Adafactor.update": "as Lion.update",
