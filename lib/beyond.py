@@ -481,17 +481,31 @@ class Adafactor(Optimizer):
             row = keep * self.row_var + (1 - keep) * g2.mean(axis=-1, keepdims=True)
             col = keep * self.col_var + (1 - keep) * g2.mean(axis=-2, keepdims=True)
             self.row_var, self.col_var = row, col
-            # V = R C / max(mean(R), eps1)
-            V = (row @ col) / np.maximum(row.mean(axis=-2, keepdims=True), eps1)
         else:
             if self.variance is None:
                 self.variance = np.zeros_like(w)               # a vector: the full V
             self.variance = keep * self.variance + (1 - keep) * g * g
-            V = self.variance
+        # V = R C / max(mean(R), eps1) for a matrix, the full V for a vector
+        V = self.second_moment()
         # U = G / sqrt(V), clipped so that RMS(U) <= d
         U = g / np.sqrt(np.maximum(V, eps1 * eps1))
         U = U / np.maximum(1.0, self._rms(U) / self.d)
         return w - alpha * U
+
+    def second_moment(self):
+        r"""The second-moment estimate :math:`\hat V` the last step divided by (before the
+        :math:`\epsilon_1^2` floor), of the weights' shape: :math:`R C / \max(\mathrm{mean}(R),
+        \epsilon_1)` for a matrix, the full ``variance`` for a vector; None before the first step.
+        """
+        if self.variance is not None:
+            return self.variance
+        if self.row_var is None:
+            return None
+        row, col = self.row_var, self.col_var
+        eps1 = np.finfo(row.dtype).eps if self.eps1 is None else self.eps1
+        if isinstance(eps1, np.ndarray):
+            eps1 = eps1.astype(row.dtype, copy=False)
+        return (row @ col) / np.maximum(row.mean(axis=-2, keepdims=True), eps1)
 
     def _rms(self, x):
         """The root mean square of each parameter (the last ``_core`` axes), kept for broadcasting."""

@@ -496,6 +496,7 @@ def test_adafactor_first_step_on_a_2x2_by_hand():
     np.testing.assert_allclose(opt.row_var, [[2.5], [12.5]], rtol=1e-15)
     np.testing.assert_allclose(opt.col_var, [[5.0, 10.0]], rtol=1e-15)
     V = np.array([[5 / 3, 10 / 3], [25 / 3, 50 / 3]])       # R C / mean(R), mean(R) = 7.5
+    np.testing.assert_allclose(opt.second_moment(), V, rtol=1e-15)
     U = G / np.sqrt(V)                                       # RMS(U) = sqrt(0.96) < d = 1: no clip
     alpha = 2.0 * 0.01                                       # RMS(w) = 2 times min(lr, 1/sqrt(1))
     np.testing.assert_allclose(w1, 2.0 - alpha * U, rtol=1e-15)
@@ -520,8 +521,11 @@ def test_adafactor_factored_v_is_exact_when_the_squared_gradient_has_rank_one():
     G = np.sqrt(np.outer(a, b))
     opt = Adafactor()
     opt.step(np.ones((3, 2)), G)
-    V = (opt.row_var @ opt.col_var) / opt.row_var.mean()
-    np.testing.assert_allclose(V, G**2, rtol=1e-14)
+    np.testing.assert_allclose(opt.second_moment(), G**2, rtol=1e-14)
+    assert Adafactor().second_moment() is None
+    vec = Adafactor()
+    vec.step(np.ones(3), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(vec.second_moment(), [1.0, 4.0, 9.0])   # t = 1: V = g^2
 
 
 @pytest.mark.parametrize("run", ADAFACTOR_FIXTURE["trajectories"],

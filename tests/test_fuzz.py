@@ -797,7 +797,8 @@ NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step afte
                      "beyond.Adafactor.update": "as Lion.update",
                      "beyond.Muon.hyperparameters": "takes no argument",
                      "beyond.ScheduleFreeAdamW.hyperparameters": "takes no argument",
-                     "beyond.Adafactor.hyperparameters": "takes no argument"}
+                     "beyond.Adafactor.hyperparameters": "takes no argument",
+                     "beyond.Adafactor.second_moment": "takes no argument"}
 
 NOT_FUZZED = {
     "transformer.keep_freed_memory": "takes no argument (a process-wide malloc setting)",
