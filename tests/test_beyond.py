@@ -734,3 +734,29 @@ def test_hidden_matrix_on_the_transformer_layout():
 def test_blockwise_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         call()
+
+
+def test_newton_schulz_range_stated_in_its_docstring():
+    # five steps of the published quintic on singular values in [0.002, 1] land in [0.68, 1.21]
+    sigma = np.logspace(np.log10(0.002), 0, 200)
+    after = np.sort(np.diag(newton_schulz(np.diag(sigma))))
+    scaled = sigma / np.linalg.norm(sigma)                  # what the Frobenius division leaves
+    np.testing.assert_allclose(after, np.sort(_quintic(scaled, 5)), rtol=1e-12)
+    mapped = _quintic(sigma, 5)
+    assert mapped.min() >= 0.68 and mapped.max() <= 1.21
+    assert _quintic(1e-4, 5) == pytest.approx(1e-4 * 3.4445**5, rel=1e-3)   # tiny ones grow ~490x
+
+
+def test_match_rms_adamw_gives_an_update_rms_of_0_2():
+    # Moonshot's reason: an orthogonal A x B update has RMS 1/sqrt(max(A, B)); 0.2 sqrt(max(A, B))
+    # rescales it to 0.2. An exactly orthogonal momentum (a permutation's rows) shows it.
+    for A, B in [(4, 16), (16, 4), (8, 8)]:
+        Q = np.eye(max(A, B))[:A, :B]
+        opt = Muon(lr=1.0, weight_decay=0.0, ns_steps=0, adjust_lr="match_rms_adamw")
+        step = -opt.step(np.zeros((A, B)), Q)                 # ns_steps=0: O = Q / ||Q||_F
+        O = Q / math.sqrt(min(A, B))
+        np.testing.assert_allclose(step, 0.2 * math.sqrt(max(A, B)) * O, rtol=1e-14)
+        orthogonal = O * math.sqrt(min(A, B))                 # U V^T itself
+        assert np.sqrt(np.mean(orthogonal**2)) == pytest.approx(1 / math.sqrt(max(A, B)), rel=1e-14)
+        assert np.sqrt(np.mean((0.2 * math.sqrt(max(A, B)) * orthogonal) ** 2)) == pytest.approx(
+            0.2, rel=1e-14)
