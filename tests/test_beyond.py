@@ -270,7 +270,7 @@ def test_muon_matches_torch_every_step(run):
         _close(w, expected, f"step {k}")
 
 
-def test_torch_bfloat16_newton_schulz_moves_the_first_step_by_about_one_percent():
+def test_torch_bfloat16_newton_schulz_moves_the_first_step_by_one_to_three_percent():
     # What torch's bfloat16 cast costs: measured against torch's own unpatched first step.
     hyper = MUON_FIXTURE["trajectories"][0]["hyper"]
     for name, spec in MUON_FIXTURE["problems"].items():
@@ -278,7 +278,7 @@ def test_torch_bfloat16_newton_schulz_moves_the_first_step_by_about_one_percent(
         w1 = Muon(**hyper).step(w0, _grad(spec)(w0))
         step = np.abs(w1 - w0 * (1 - hyper["lr"] * hyper["weight_decay"])).max()
         off = np.abs(w1 - np.array(spec["bfloat16_first_step"])).max() / step
-        assert 1e-4 < off < 0.03, name                    # visible, but a few percent at most
+        assert 0.005 < off < 0.03, name                   # the docstring says 1.0 to 2.4%
 
 
 def test_newton_schulz_pushes_singular_values_towards_one():
