@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from . import _checks
-from .optimizers import Optimizer
+from .optimizers import Optimizer, _float_array
 
 
 class Lion(Optimizer):
@@ -204,8 +204,6 @@ class Muon(Optimizer):
 
 def _matrices(rule, w):
     """``w`` as a float array with at least two axes (a matrix, or a sweep's stack of them)."""
-    from .optimizers import _float_array
-
     w = _float_array("w", w)
     if w.ndim < 2:
         raise ValueError(f"w must be a matrix of shape (A, B), or a stack (..., A, B) of a "
@@ -321,8 +319,6 @@ class ScheduleFreeAdamW(Optimizer):
         :math:`x = (y - (1-\beta_1) z) / \beta_1`, written as the package's
         ``y.lerp(z, 1 - 1/beta1)``. Before the first step ``x = y = z``, so ``w`` comes back.
         """
-        from .optimizers import _float_array
-
         y = _float_array("w", w)
         if self.z is None:
             return y.copy()
@@ -436,8 +432,6 @@ class Adafactor(Optimizer):
         return {name: value for name, value in named.items() if value is not None}
 
     def step(self, w, grad):
-        from .optimizers import _float_array
-
         w = _float_array("w", w)
         if self._shape is not None:
             self._given_core = self._core
@@ -590,8 +584,6 @@ class Blockwise:
 
     def step(self, w, grad):
         """Step every block with its rule; return the new flat weights, as a new array."""
-        from .optimizers import _float_array
-
         w, g = _float_array("w", w), _float_array("grad", grad)
         if w.ndim not in (1, 2) or w.shape[-1] != self.size:
             raise ValueError(f"w must have shape (P,) or (settings, P) with P = {self.size} "
