@@ -214,7 +214,9 @@ def measured_state_bytes(optimizer, n_params=None, dtype="float32", shape=None):
     what :func:`state_copies` predicts. The weights are a vector of ``n_params`` values, or an array
     of ``shape`` (a matrix ``(m, n)`` for the rules of :mod:`lib.beyond` that need one: Muon takes
     only matrices, Adafactor stores a matrix's second moment as a row and a column, m + n values);
-    give one of the two (or both, agreeing).
+    give one of the two (or both, agreeing). A :class:`lib.beyond.Blockwise` is measured on its
+    whole layout (``n_params`` defaults to its size): Muon's buffer on the matrices, AdamW's two
+    on the rest, for example.
 
     >>> measured_state_bytes(optimizers.Adam(lr=1e-3), 1_000)      # m and v: 2 x 1,000 x 4 bytes
     8000
@@ -224,9 +226,13 @@ def measured_state_bytes(optimizer, n_params=None, dtype="float32", shape=None):
     """
     import numpy as np
 
-    if not isinstance(optimizer, optimizers.Optimizer):
+    from .beyond import Blockwise
+
+    if not isinstance(optimizer, (optimizers.Optimizer, Blockwise)):
         raise ValueError(f"optimizer must be an optimizer instance such as Adam(lr=1e-3) (for a "
                          f"name or a class, use state_copies), got {_checks.shown(optimizer)}")
+    if isinstance(optimizer, Blockwise) and n_params is None and shape is None:
+        n_params = optimizer.size                                  # the whole layout
     if shape is not None:
         shape = _weights_shape(shape)
         given = None if n_params is None else _checks.count("n_params", n_params, 1, 10**8)

@@ -760,3 +760,14 @@ def test_match_rms_adamw_gives_an_update_rms_of_0_2():
         assert np.sqrt(np.mean(orthogonal**2)) == pytest.approx(1 / math.sqrt(max(A, B)), rel=1e-14)
         assert np.sqrt(np.mean((0.2 * math.sqrt(max(A, B)) * orthogonal) ** 2)) == pytest.approx(
             0.2, rel=1e-14)
+
+
+def test_measured_state_bytes_of_a_blockwise_split():
+    from lib.transformer import Transformer
+    model = Transformer(vocab_size=11, seq_len=8, d_model=8, n_heads=2, n_layers=2, norm="pre",
+                        tied=False)
+    opt = Blockwise(model.layout, _split_rule)
+    hidden = sum(math.prod(s) for n, s in model.layout if hidden_matrix(n, s))
+    rest = model.num_params - hidden
+    assert memory.measured_state_bytes(opt) == 4 * (hidden + 2 * rest)    # float32: 1 and 2 buffers
+    assert hidden == 2 * (8 * 24 + 8 * 8 + 8 * 32 + 32 * 8)                # 2 layers: qkv, proj, fc, proj
