@@ -49,10 +49,13 @@ class Lion(Optimizer):
 
     def update(self, w, g, lr):
         if self.m is None:
-            self.m = np.zeros_like(w)                                  # m_0 = 0
-        c = np.sign(self.beta1 * self.m + (1 - self.beta1) * g)        # c = sign(beta1*m + (1-beta1)*g)
-        self.m = self.beta2 * self.m + (1 - self.beta2) * g            # m = beta2*m + (1-beta2)*g
-        return w - lr * (c + self.weight_decay * w)                    # w = w - lr*(c + wd*w)
+            self.m = np.zeros_like(w)                            # m_0 = 0
+        # c = sign(beta1*m + (1-beta1)*g)
+        c = np.sign(self.beta1 * self.m + (1 - self.beta1) * g)
+        # m = beta2*m + (1-beta2)*g
+        self.m = self.beta2 * self.m + (1 - self.beta2) * g
+        # w = w - lr*(c + wd*w)
+        return w - lr * (c + self.weight_decay * w)
 
 
 # --- Muon ------------------------------------------------------------------------------------------
