@@ -207,14 +207,20 @@ def describe(result, tol=1e-6, min_loss=0.0, name=""):
     settled = convergence.settled_at(losses, min_loss, tol)        # the book's one definition
     touched = convergence.first_touch(losses, min_loss, tol)
     final = f"{losses[-1]:.3g}"
+    run_steps = _steps(len(losses) - 1)
     if settled is not None:
         also = f"; first below at step {touched}" if touched < settled else ""
-        return (f"{prefix}converged in {settled} steps (loss stays within {tol:g} of the "
+        return (f"{prefix}converged in {_steps(settled)} (loss stays within {tol:g} of the "
                 f"minimum{also})")
     if touched is not None:
         return (f"{prefix}touched {tol:g} of the minimum at step {touched} but did not stay; "
-                f"after {len(losses) - 1} steps the loss is {final}")
-    return f"{prefix}after {len(losses) - 1} steps the loss is {final}"
+                f"after {run_steps} the loss is {final}")
+    return f"{prefix}after {run_steps} the loss is {final}"
+
+
+def _steps(n):
+    """'1 step', '0 steps', '43 steps'."""
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def loss_axes(ax, steps, ylim=(1e-8, 1e2), log=True, ylabel="loss"):

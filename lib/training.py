@@ -295,8 +295,9 @@ def smooth(losses, beta=0.98):
     return out
 
 
-def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0, steps=200, batch_size=32,
-                  seed=0, make_optimizer=Adam, beta=0.9, stop_factor=4.0):
+def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0,
+                  steps=200, batch_size=32, seed=0, make_optimizer=Adam,
+                  beta=0.9, stop_factor=4.0):
     """The learning-rate range test (Smith 2017; fastai's ``lr_find``): one short run, lr growing.
 
     Trains ``model`` from ``params0`` (one setting, ``(P,)`` or ``(1, P)``) for up to ``steps``
@@ -336,18 +337,24 @@ def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0, steps=200, bat
     True
     """
     _check_model(model)
-    params0 = _checks.real_array("params0", params0, "one setting's parameters, (P,) or (1, P)")
+    params0 = _checks.real_array(
+        "params0", params0, "one setting's parameters, (P,) or (1, P)")
     if params0.size != model.num_params:
-        raise ValueError(f"params0 must be one setting's parameters, shape ({model.num_params},) "
-                         f"or (1, {model.num_params}), got shape {params0.shape}")
+        n = model.num_params
+        raise ValueError(f"params0 must be one setting's parameters, "
+                         f"shape ({n},) or (1, {n}), "
+                         f"got shape {params0.shape}")
     params = np.array(params0, dtype=float, copy=True).reshape(1, -1)
     _check_data(data)
-    _checks.function("make_optimizer", make_optimizer, "a function lr -> optimizer")
+    _checks.function("make_optimizer", make_optimizer,
+                     "a function lr -> optimizer")
     batch_size = _checks.count("batch_size", batch_size, minimum=1)
     lr_min = _checks.scalar("lr_min", lr_min, 0.0)
     if lr_min == 0.0:
-        raise ValueError("lr_min must be > 0 (the rates are spaced on a log scale), got 0.0")
-    lr_max = _checks.above("lr_max", lr_max, "lr_min", lr_min, closed=True)
+        raise ValueError("lr_min must be > 0 (the rates are spaced on a "
+                         "log scale), got 0.0")
+    lr_max = _checks.above("lr_max", lr_max, "lr_min", lr_min,
+                           closed=True)
     steps = _checks.count("steps", steps, minimum=2, maximum=10**6)
     stop_factor = _checks.scalar("stop_factor", stop_factor, 1.0)
     beta = _checks.scalar("beta", beta, 0.0, 1.0)
@@ -360,11 +367,13 @@ def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0, steps=200, bat
     avg, best, stopped = 0.0, np.inf, False
     with np.errstate(all="ignore"):
         for k in range(steps):
-            loss, grad = model.loss_and_grad(params, X[batches[k]], y[batches[k]])
+            batch = batches[k]
+            loss, grad = model.loss_and_grad(params, X[batch], y[batch])
             losses.append(loss[0])
             avg = beta * avg + (1 - beta) * loss[0]
             smoothed = avg / (1 - beta ** (k + 1))
-            if not np.isfinite(smoothed) or (k > 0 and smoothed > stop_factor * best):
+            too_high = k > 0 and smoothed > stop_factor * best
+            if not np.isfinite(smoothed) or too_high:
                 stopped = True
                 break
             best = min(best, smoothed)
@@ -372,7 +381,8 @@ def lr_range_test(model, params0, data, lr_min=1e-5, lr_max=10.0, steps=200, bat
     losses = np.array(losses)
     with np.errstate(all="ignore"):
         smoothed = smooth(losses, beta)
-    return RangeTestResult(lrs[:len(losses)], losses, smoothed, steps, stopped)
+    return RangeTestResult(lrs[:len(losses)], losses, smoothed, steps,
+                           stopped)
 
 
 def suggest_min_over_10(lrs, losses):

@@ -64,3 +64,18 @@ def test_shades_bad_arguments_name_themselves(bad):
     args = {"name": "Adam", "n": 3, **bad}
     with pytest.raises(ValueError, match=next(iter(bad))):
         plots.shades(**args)
+
+
+def test_describe_says_one_step_not_one_steps():
+    """plots.describe counts steps in words a reader expects: "1 step", "2 steps" (issue 12)."""
+    from types import SimpleNamespace as Run
+    # settles at step 1 and stays: the loss is within 1e-6 from step 1 to the end
+    assert plots.describe(Run(losses=[5.0, 1e-7, 1e-8], diverged_at=None)).startswith(
+        "converged in 1 step (")
+    assert plots.describe(Run(losses=[5.0, 2.0, 1e-7], diverged_at=None)).startswith(
+        "converged in 2 steps (")
+    # a one-step run that does not get there
+    assert plots.describe(Run(losses=[5.0, 2.0], diverged_at=None)) == "after 1 step the loss is 2"
+    assert plots.describe(Run(losses=[5.0, 1e-7, 2.0], diverged_at=None)) == (
+        "touched 1e-06 of the minimum at step 1 but did not stay; after 2 steps the loss is 2")
+    assert plots.describe(Run(losses=[5.0, 1e-7], diverged_at=None)).startswith("converged in 1 step (")
