@@ -170,8 +170,12 @@ def set_trajectory(line, trajectory):
 
 
 def status_text(ax, animated=True, **kwargs):
-    """A text artist in the axes' upper left for a message such as "diverged at step 12"."""
-    options = dict(transform=ax.transAxes, va="top", ha="left", fontsize=10,
+    """A text artist in the axes' upper left for a message such as "diverged at step 12".
+
+    It takes no part in the figure's layout (``in_layout=False``): the first frame drawn fixes the
+    constrained layout of every frame, and a long message there would squeeze the axes.
+    """
+    options = dict(transform=ax.transAxes, va="top", ha="left", fontsize=10, in_layout=False,
                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.7", alpha=0.9))
     options.update(kwargs)
     return ax.text(0.02, 0.97, "", animated=animated, **options)

@@ -79,3 +79,18 @@ def test_describe_says_one_step_not_one_steps():
     assert plots.describe(Run(losses=[5.0, 1e-7, 2.0], diverged_at=None)) == (
         "touched 1e-06 of the minimum at step 1 but did not stay; after 2 steps the loss is 2")
     assert plots.describe(Run(losses=[5.0, 1e-7], diverged_at=None)).startswith("converged in 1 step (")
+
+
+def test_a_long_status_text_does_not_squeeze_the_axes():
+    """The first frame fixes the constrained layout: a long readout there must not shrink the axes
+    (the Beyond chapter's Lion figure was drawn at a third of its width)."""
+    def axes_boxes(message):
+        fig, axes = plots.new_figure(ncols=2, width=8.4, height=3.5)
+        plots.status_text(axes[1]).set_text(message)
+        fig.canvas.draw()
+        return [ax.get_position().bounds for ax in axes]
+
+    short = axes_boxes("ok")
+    long = axes_boxes("after 200 steps the loss is 0.00207; first touched 1e-3 at step 97, "
+                      "left again at step 101, and never settled within the run")
+    np.testing.assert_allclose(long, short)
