@@ -64,7 +64,10 @@ class Slider:
         object.__setattr__(self, "values", values)
         if not values:
             raise ValueError(f"slider {self.name!r}: values must not be empty")
-        if self.default not in values:
+        if self.default in values:
+            # The grid's own value, so its type is the grid's (3.0 == 3, but "{:d}" takes only 3).
+            object.__setattr__(self, "default", values[values.index(self.default)])
+        else:
             # Snap the default to the nearest grid value, so a slider always starts on the grid.
             if all(isinstance(v, (int, float)) for v in values):
                 scale = np.log if self.log else (lambda x: x)

@@ -90,6 +90,10 @@ def test_default_snaps_to_the_grid_and_log_slider_is_geometric():
     assert slider.default == 0.1          # |0.1 - 0.05| < |0.01 - 0.05|
     steps = linear_slider("steps", 10, 50, 5, 30, integer=True)
     assert steps.values == (10, 20, 30, 40, 50)
+    # A float default on an integer grid (the checked `default` is a float) takes the grid's int,
+    # so the "{:d}" readout formats it: before the fix this raised "Unknown format code 'd'".
+    assert type(steps.default) is int and steps.text(steps.default) == "30"
+    assert linear_slider("k", 1, 5, 5, 3.0, integer=True).text(3) == "3"
     assert lr_slider().values[0] == 1e-3 and lr_slider().values[-1] == 1.0
 
 
