@@ -288,7 +288,8 @@ def warmup_stable_decay(peak_lr, warmup_steps, total_steps, decay_steps, min_lr=
     """
     peak_lr = _checks.rate("peak_lr", peak_lr)
     warmup_steps, total_steps = _check_warmup(warmup_steps, total_steps)
-    decay_steps = _checks.count("decay_steps", decay_steps, maximum=total_steps - warmup_steps)
+    decay_steps = _checks.count("decay_steps", decay_steps,
+                                maximum=total_steps - warmup_steps)
     min_lr = _check_min("min_lr", min_lr, "peak_lr", peak_lr)
     decay = _checks.choice("decay", decay, ("linear", "cosine", "sqrt"))
     shape = _WSD_SHAPES[decay]
@@ -301,10 +302,11 @@ def warmup_stable_decay(peak_lr, warmup_steps, total_steps, decay_steps, min_lr=
         decayed = min_lr + (peak_lr - min_lr) * shape(p)
         return _output(np.where(t < warmup_steps, warmup, decayed), step)
 
-    return _named(schedule, f"warmup_stable_decay(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
-                            f"total_steps={total_steps}, decay_steps={decay_steps}, "
-                            f"min_lr={min_lr!r}, decay={decay!r})",
-                  warmup_stable_decay, peak_lr, warmup_steps, total_steps, decay_steps, min_lr, decay)
+    name = (f"warmup_stable_decay(peak_lr={peak_lr!r}, warmup_steps={warmup_steps}, "
+            f"total_steps={total_steps}, decay_steps={decay_steps}, "
+            f"min_lr={min_lr!r}, decay={decay!r})")
+    return _named(schedule, name, warmup_stable_decay,
+                  peak_lr, warmup_steps, total_steps, decay_steps, min_lr, decay)
 
 
 _WSD_SHAPES = {                                         # f(p): 1 at the decay's start, 0 at its end
