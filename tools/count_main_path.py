@@ -16,8 +16,10 @@ or a numeric literal written in the prose (``0.9``, ``1e-3``, ``50%``, ``2,244``
 (``$\beta = 0.9$``, ``$1-\beta$``) and code spans are the equations' and the code's own symbols and
 are not counted; neither are numbers inside role targets (``{numref}`fig-2` ``, ``{cite}``...``),
 link targets and labels, the digits of "2-D"/"3-D", a name's own digits joined by a hyphen
-("GPT-3", "Llama-2-Chat"), the markers of a numbered list, or a heading's own numbering. (A name
-with a separate number, "Llama 2", is counted: the counter cannot tell it from "step 2".)
+("GPT-3", "Llama-2-Chat"), the number of a named model or of one of the note's practice topics
+written as a separate word ("Llama 2", "practice 4": a name, like a figure number, not a quantity the
+reader must hold; the names are listed in ``NAMED_NUMBERS``), the markers of a numbered list, or a
+heading's own numbering.
 
 Words are whitespace-separated tokens of that prose after roles, links and markup are reduced to
 their visible text (a glued value is one word). Reading time assumes 200 words a minute, a pace for
@@ -52,6 +54,8 @@ _NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+â
                      r"|(?<![\w.])\.\d+(?![\w])")
 _DIMENSION = re.compile(r"\b[1-9]-?D\b")
 _NAME_DIGITS = re.compile(r"(?<=[A-Za-z][A-Za-z])-\d+(?:\.\d+)?\b")
+NAMED_NUMBERS = ("Llama", "GPT", "Gemma", "Qwen", "Phi", "practice", "Practice")
+_NAMED_NUMBER = re.compile(r"\b(" + "|".join(NAMED_NUMBERS) + r")\s+\d+(?:\.\d+)?\b")
 _LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.M)
 
 
@@ -128,7 +132,8 @@ def measure(text: str) -> dict[str, int]:
     text = re.sub(r"\{(?:numref|ref|cite(?::\w+)?|doc|eq|download|func|class|meth|mod)\}`[^`]*`", " REF ", text)
     text = _ROLE.sub(lambda m: " " + m.group(1) + " ", text)
     text = _LINK.sub(lambda m: m.group(1), text)
-    text = _LIST_MARKER.sub(" ", _NAME_DIGITS.sub("-N", _DIMENSION.sub("nD", text)))
+    text = _NAMED_NUMBER.sub(r"\1-N", _DIMENSION.sub("nD", text))
+    text = _LIST_MARKER.sub(" ", _NAME_DIGITS.sub("-N", text))
     without_symbols = re.sub(r"``?[^`]*``?", " ", _INLINE_MATH.sub(" MATH ", text))
     literals = len(_NUMBER.findall(without_symbols))
     prose = _INLINE_MATH.sub(lambda m: " " + m.group(1) + " ", text)
