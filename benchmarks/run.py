@@ -34,12 +34,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TARGETS = {"first_paint_s": 3.0, "search_mb": 2.0, "slider_p50_ms": 50, "slider_p95_ms": 150, "twin_switch_p50_ms": 50, "execute_all_s": 180,
+TARGETS = {"first_paint_s": 3.0, "search_mb": 2.0, "slider_p50_ms": 50, "slider_p95_ms": 150, "twin_switch_p50_ms": 50,
+           "execute_all_s": 240,   # issues 15 and 16: every chapter together <= 4 minutes on 2 cores
            "build_clean_s": 300, "build_cached_s": 30, "sweep_s": 0.5, "sweep_speedup": 100}
 SWEEP_SETTINGS, SWEEP_STEPS = 100_000, 200
 CHAPTER_TARGETS = {"transformer": 90}
 """Chapters with a budget of their own (seconds to execute, as nbval runs them): the Transformer
 chapter trains a numpy Transformer for every experiment it shows (issue 15)."""
+REPORTED_CHAPTERS = ("transformer", "beyond")
+"""Chapters whose execution time the summary table reports on a line of its own (issues 15 and
+16 ask for it); every chapter's time is in the detail table."""
 
 
 # --- sweep throughput -------------------------------------------------------------------------
@@ -466,11 +470,14 @@ def report(results):
     if results["twin_switch"]:
         worst = max(t["p50_ms"] for t in results["twin_switch"])
         lines.append(f"| static twin switch in chromium, worst page p50 | {worst:.1f} ms | ≤ 50 ms |")
-    lines.append(f"| execute all chapters | {results['execute_all_s']:.0f} s | ≤ 180 s |")
-    if "transformer" in results.get("execute_chapters_s", {}):             # issue 15's budget
-        lines.append(f"| execute the Transformer chapter | "
-                     f"{results['execute_chapters_s']['transformer']:.0f} s | "
-                     f"≤ {CHAPTER_TARGETS['transformer']} s |")
+    lines.append(f"| execute all chapters | {results['execute_all_s']:.0f} s | "
+                 f"≤ {TARGETS['execute_all_s']} s |")
+    for name in REPORTED_CHAPTERS:
+        if name in results.get("execute_chapters_s", {}):
+            target = CHAPTER_TARGETS.get(name)
+            lines.append(f"| execute the {name} chapter | "
+                         f"{results['execute_chapters_s'][name]:.0f} s | "
+                         f"{f'≤ {target} s' if target else '(within the whole)'} |")
     if results.get("build_clean_s") is not None:
         lines.append(f"| clean build (`make book`) | {results['build_clean_s']:.0f} s | ≤ 300 s |")
         lines.append(f"| cached rebuild, one markdown edit | {results['build_cached_s']:.0f} s | ≤ 30 s |")
