@@ -553,6 +553,9 @@ class Blockwise:
     Adafactor) gets its block as (S, *shape), the others as (S, size): a sweep's array
     hyperparameters are (S, 1, 1) for the former and (S, 1) for the latter. ``state_nbytes()``
     adds up the blocks' state (Muon's one buffer on the matrices, AdamW's two on the rest).
+    ``rules[name]`` is a block's optimizer (its state, e.g. Muon's ``rules[name].m``),
+    ``slices[name]`` its part of the flat vector (to cut a per-parameter array such as a decay
+    mask for its rule), and ``matrix_fraction()`` the share of the parameters a matrix rule steps.
     Every step's checks run before any block changes; a step that raises leaves every rule as
     it was.
 
@@ -566,7 +569,7 @@ class Blockwise:
     def __init__(self, layout, rule):
         _checks.sequence("layout", layout, "a sequence of (name, shape) pairs (model.layout)")
         _checks.function("rule", rule, "a function (name, shape) -> a fresh optimizer")
-        self.layout, self.rules, names = [], {}, set()
+        self.layout, self.rules, self.slices, names, start = [], {}, {}, set(), 0
         for entry in layout:
             name, shape = _layout_entry(entry)
             if name in names:
@@ -580,6 +583,8 @@ class Blockwise:
                 opt.param_ndim = min(len(shape), 2)
             self.layout.append((name, shape))
             self.rules[name] = opt
+            self.slices[name] = slice(start, start + math.prod(shape))
+            start += math.prod(shape)
         if not self.layout:
             raise ValueError("layout must have at least one block, got an empty sequence")
         self.size = sum(math.prod(shape) for _, shape in self.layout)
@@ -622,6 +627,11 @@ class Blockwise:
     def state_nbytes(self):
         """Bytes of optimizer state held now, all blocks together."""
         return sum(opt.state_nbytes() for opt in self.rules.values())
+
+    def matrix_fraction(self):
+        """The fraction of the parameters in blocks whose rule is a matrix rule (Muon, Adafactor)."""
+        return sum(math.prod(shape) for name, shape in self.layout
+                   if getattr(self.rules[name], "matrix_rule", False)) / self.size
 
     def __repr__(self):
         kinds = sorted({type(opt).__name__ for opt in self.rules.values()})

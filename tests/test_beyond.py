@@ -676,6 +676,12 @@ def test_blockwise_is_each_block_stepped_by_its_own_rule():
     sizes = {name: math.prod(shape) for name, shape in model.layout}
     muon = sum(sizes[n] for n, s in model.layout if hidden_matrix(n, s))
     assert opt.state_nbytes() == 2 * 8 * (muon + 2 * (model.num_params - muon))
+    assert opt.matrix_fraction() == muon / model.num_params
+    start = 0
+    for name, shape in model.layout:                        # slices cut the flat vector in order
+        assert opt.slices[name] == slice(start, start + sizes[name])
+        start += sizes[name]
+    assert start == model.num_params
 
 
 def test_blockwise_trains_the_mlp_with_lib_training():

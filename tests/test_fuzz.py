@@ -789,38 +789,12 @@ CASES.update({
     "beyond.Blockwise.step": Case(lambda: _blockwise().step,
                                   lambda: {"w": np.ones(9), "grad": np.ones(9)}, _step_expect),
 })
-def _matrix_split():
-    from lib.beyond_experiments import MatrixSplit
-    from lib.model import MLP
-    from lib.optimizers import AdamW
-    return MatrixSplit(MLP(sizes=(4, 3, 2)), lambda: _mod("beyond").Muon(lr=0.02),
-                       lambda: AdamW(lr=1e-3))
 
 
-def _matrix_split_class():
-    from lib.beyond_experiments import MatrixSplit
-    return MatrixSplit
-
-
-CASES.update({
-    "beyond_experiments.MatrixSplit": Case(
-        _matrix_split_class,
-        lambda: {"model": __import__("lib.model", fromlist=["MLP"]).MLP(sizes=(4, 3, 2)),
-                 "matrix_rule": lambda: _mod("beyond").Muon(lr=0.02),
-                 "rest_rule": lambda: _mod("beyond").Lion(lr=0.01), "matrices": None},
-        is_(object)),
-    "beyond_experiments.MatrixSplit.step": Case(
-        lambda: _matrix_split().step,
-        lambda: {"params": np.ones((2, 26)), "grad": np.ones((2, 26))},
-        lambda r, k: np.shape(r) == (2, 26)),
-})
-
-
-NOT_FUZZED_BEYOND = {"beyond_experiments.MatrixSplit.state_nbytes": "takes no argument",
-                     "beyond_experiments.MatrixSplit.matrix_fraction": "takes no argument",
-                     "beyond.Lion.update": "the rule itself, called by step after step's checks",
+NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step after step's checks",
                      "beyond.Blockwise.state": "takes no argument",
                      "beyond.Blockwise.state_nbytes": "takes no argument",
+                     "beyond.Blockwise.matrix_fraction": "takes no argument",
                      "beyond.Muon.update": "as Lion.update",
                      "beyond.ScheduleFreeAdamW.update": "as Lion.update",
                      "beyond.Adafactor.update": "as Lion.update",
