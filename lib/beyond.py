@@ -292,7 +292,8 @@ class ScheduleFreeAdamW(Optimizer):
 
     def update(self, y, g, lr):
         if self.z is None:
-            # z_1 = x_1 = y_1, v = 0; gamma_max, weights sum: as the package starts
+            # z_1 = x_1 = y_1, v = 0; gamma_max and the weights' sum
+            # start as the package starts them
             self.z, self.v = y.copy(), np.zeros_like(y)
             self.lr_max, self.weight_sum = -1.0, 0.0
         t, beta1, beta2 = self.t, self.beta1, self.beta2
@@ -326,13 +327,14 @@ class ScheduleFreeAdamW(Optimizer):
         if self.z is None:
             return y.copy()
         if y.shape != self.z.shape:
-            raise ValueError(f"w must be the y this optimizer returned, of shape {self.z.shape}, "
-                             f"got shape {y.shape}")
+            raise ValueError(f"w must be the y this optimizer returned, of "
+                             f"shape {self.z.shape}, got shape {y.shape}")
         beta1 = self.beta1
         if isinstance(beta1, np.ndarray):
             beta1 = beta1.astype(y.dtype, copy=False)
         with np.errstate(all="ignore"):
-            return y + (1 - 1 / beta1) * (self.z.astype(y.dtype, copy=False) - y)
+            z = self.z.astype(y.dtype, copy=False)
+            return y + (1 - 1 / beta1) * (z - y)
 
 
 def _ratio(weight, weight_sum, dtype):
@@ -460,7 +462,8 @@ class Adafactor(Optimizer):
                              f"{w.dtype}; create a new optimizer to start fresh")
 
     def update(self, w, g, lr):
-        if self._shape is None or (self.row_var is None and self.variance is None):
+        no_state = self.row_var is None and self.variance is None
+        if self._shape is None or no_state:
             self._core, self._shape = self._given_core, w.shape
         t = self.t
         eps1 = np.finfo(w.dtype).eps if self.eps1 is None else self.eps1
@@ -477,12 +480,14 @@ class Adafactor(Optimizer):
                 self.col_var = np.zeros_like(w[..., :1, :])    # C: 1 x n
             g2 = g * g
             # R, C: moving averages of G^2's row and column means
-            row = keep * self.row_var + (1 - keep) * g2.mean(axis=-1, keepdims=True)
-            col = keep * self.col_var + (1 - keep) * g2.mean(axis=-2, keepdims=True)
+            row_mean = g2.mean(axis=-1, keepdims=True)
+            col_mean = g2.mean(axis=-2, keepdims=True)
+            row = keep * self.row_var + (1 - keep) * row_mean
+            col = keep * self.col_var + (1 - keep) * col_mean
             self.row_var, self.col_var = row, col
         else:
             if self.variance is None:
-                self.variance = np.zeros_like(w)               # a vector: the full V
+                self.variance = np.zeros_like(w)       # a vector: the full V
             self.variance = keep * self.variance + (1 - keep) * g * g
         # V = R C / max(mean(R), eps1) for a matrix, the full V for a vector
         V = self.second_moment()
