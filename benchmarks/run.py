@@ -277,6 +277,14 @@ SWITCH_JS = """async (args) => {
   const root = document.querySelectorAll('.optbook-interactive')[figIndex];
   const inputs = root.querySelectorAll('input[type=range]');
   const overlay = root.querySelector('img.optbook-overlay');
+  // The overlay is a lazy image and the frames a lazy script (issue 14): bring the figure into
+  // view, make one move, and wait until its frames have arrived before timing anything.
+  root.scrollIntoView();
+  inputs[0].value = String((parseInt(inputs[0].value, 10) + 1) % (parseInt(inputs[0].max, 10) + 1));
+  inputs[0].dispatchEvent(new Event('input'));
+  for (let waited = 0; !/^[0-9]+$/.test(root.dataset.frame || '') && waited < 20000; waited += 50)
+    await new Promise(resolve => setTimeout(resolve, 50));
+  await overlay.decode();
   const times = [];
   for (let k = 0; k < moves; k++) {
     const input = inputs[k % inputs.length];
