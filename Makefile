@@ -8,7 +8,7 @@ SITE   := _build/html/index.html
 # The book's matrices are small: one BLAS thread is faster than two fighting over 2 cores.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: book book-fast test test-unit test-notebooks test-site lab bench worksheets readability screenshots clean setup
+.PHONY: translations book book-fast test test-unit test-notebooks test-site lab bench worksheets readability screenshots clean setup
 
 setup: $(STAMP)
 
@@ -65,6 +65,19 @@ readability: $(STAMP)
 
 worksheets: $(STAMP)
 	$(BIN)/python tools/make_worksheets.py
+
+# The Korean edition's catalogues (issue 17): extract every page's messages (no execution: code
+# cells and outputs are not messages) into _build/gettext, then merge them into
+# locales/ko/LC_MESSAGES/book/<chapter>.po (new messages empty, changed ones fuzzy). Sphinx's
+# warnings go to _build/gettext.log: without execution there is no glue data and no figure label.
+translations: $(STAMP)
+	rm -rf _build/gettext
+	$(BIN)/jupyter-book config sphinx . >/dev/null
+	@mkdir -p _build
+	PYTHONPATH=_ext $(BIN)/sphinx-build -q -b gettext -D nb_execution_mode=off . _build/gettext \
+	  2>_build/gettext.log; status=$$?; rm -f conf.py; exit $$status
+	$(BIN)/sphinx-intl update -p _build/gettext -l ko -d locales -w 0 >/dev/null
+	@$(BIN)/python -c "import polib,glob; fs=sorted(glob.glob('locales/ko/LC_MESSAGES/book/*.po')); e=[x for f in fs for x in polib.pofile(f) if not x.obsolete]; print(f'make translations: {len(fs)} catalogues, {len(e)} messages, {sum(1 for x in e if x.translated())} translated, {sum(1 for x in e if \"fuzzy\" in x.flags)} fuzzy')"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root)
