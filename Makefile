@@ -74,7 +74,7 @@ translations: $(STAMP)
 	rm -rf _build/gettext
 	$(BIN)/python tools/check_translations.py --extract _build/gettext
 	$(BIN)/sphinx-intl update -p _build/gettext -l ko -d locales -w 0 >/dev/null
-	@$(BIN)/python -c "import polib,glob; fs=sorted(glob.glob('locales/ko/LC_MESSAGES/book/*.po')); e=[x for f in fs for x in polib.pofile(f) if not x.obsolete]; print(f'make translations: {len(fs)} catalogues, {len(e)} messages, {sum(1 for x in e if x.translated())} translated, {sum(1 for x in e if \"fuzzy\" in x.flags)} fuzzy')"
+	$(BIN)/python tools/check_translations.py --after-update
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root)

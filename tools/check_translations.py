@@ -44,7 +44,13 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)[^$\n]+?(?<!\\)\$")
 CODE = re.compile(r"``[^`]+``|`[^`]+`")
-NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])|(?<![\w.])\d+(?:\.\d+)?[A-Za-z×x]\b")
+# A number written with digits. Korean particles follow numbers directly (0.1이면, 7B를), so the
+# boundaries are ASCII-only ("\\w" would count Hangul as part of the word).
+NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![A-Za-z0-9_])"
+                    r"|(?<![A-Za-z0-9_.])\d+(?:\.\d+)?[A-Za-z×](?![A-Za-z0-9_])")
+# Counts in words of thousands change unit in Korean ("7-billion" is 70억, "13 million" 1300만):
+# such numbers are not required to reappear as written.
+WORD_UNIT = re.compile(r"\d+(?:\.\d+)?[- ](?:thousand|million|billion|trillion)\b", re.I)
 URL = re.compile(r"https?://\S+")
 
 
@@ -106,7 +112,7 @@ def protected(text):
 
 
 def numbers(text):
-    return set(NUMBER.findall(strip_protected(text)))
+    return set(NUMBER.findall(WORD_UNIT.sub(" ", strip_protected(text))))
 
 
 def load_glossary(path=GLOSSARY):
@@ -137,6 +143,33 @@ def glossary_terms(msgid, glossary):
         taken.append((start, end))
         needed.append((prose[start:end], korean))
     return needed
+
+
+def after_update(directory=LOCALES / "ko" / "LC_MESSAGES"):
+    """Tidy the catalogues that ``sphinx-intl update`` wrote, and print their counts.
+
+    Babel flags any msgid with "% " before a letter ("1 % of the run") as ``python-format``, and
+    then ``msgfmt -c`` rejects a Korean particle after the percent sign as a bad directive. The
+    book's messages are never %-formatted, so that flag is dropped; ``python-brace-format`` (which
+    makes ``msgfmt -c`` catch a dropped ``{role}``) is kept.
+    """
+    files = sorted(directory.rglob("*.po"))
+    counts = Counter()
+    for path in files:
+        catalogue = polib.pofile(str(path), wrapwidth=0)
+        changed = False
+        for entry in catalogue:
+            if "python-format" in entry.flags:
+                entry.flags.remove("python-format")
+                changed = True
+            if not entry.obsolete:
+                counts["messages"] += 1
+                counts["translated"] += bool(entry.msgstr) and "fuzzy" not in entry.flags
+                counts["fuzzy"] += "fuzzy" in entry.flags
+        if changed:
+            catalogue.save(str(path))
+    print(f"make translations: {len(files)} catalogues, {counts['messages']} messages, "
+          f"{counts['translated']} translated, {counts['fuzzy']} fuzzy")
 
 
 def check_entry(entry, glossary):
@@ -190,9 +223,14 @@ def main(argv=None):
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--complete", action="store_true", help="untranslated messages are errors")
     parser.add_argument("--extract", type=Path, metavar="DIR", help="write the .pot files into DIR")
+    parser.add_argument("--after-update", action="store_true",
+                        help="tidy the catalogues after `sphinx-intl update` and print their counts")
     args = parser.parse_args(argv)
     if args.extract:
         extract(args.extract)
+        return 0
+    if args.after_update:
+        after_update()
         return 0
     files = args.files or sorted((LOCALES / "ko" / "LC_MESSAGES").rglob("*.po"))
     glossary = load_glossary()
