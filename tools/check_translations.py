@@ -183,7 +183,9 @@ def check_entry(entry, glossary):
             problems.append(f"{kind} dropped or changed: {sorted(missing.elements())}")
         if extra:
             problems.append(f"{kind} not in the English: {sorted(extra.elements())}")
-    lost = numbers(source) - numbers(target)
+    kept = numbers(target)
+    kept |= {re.match(r"[\d.,]+", n).group() for n in kept}   # "4 to 12 billion" may become "4B~12B"
+    lost = numbers(source) - kept
     if lost:
         problems.append(f"numbers missing: {sorted(lost)}")
     squeezed = re.sub(r"\s+", "", target)
