@@ -72,10 +72,7 @@ worksheets: $(STAMP)
 # warnings go to _build/gettext.log: without execution there is no glue data and no figure label.
 translations: $(STAMP)
 	rm -rf _build/gettext
-	$(BIN)/jupyter-book config sphinx . >/dev/null
-	@mkdir -p _build
-	PYTHONPATH=_ext $(BIN)/sphinx-build -q -b gettext -D nb_execution_mode=off . _build/gettext \
-	  2>_build/gettext.log; status=$$?; rm -f conf.py; exit $$status
+	$(BIN)/python tools/check_translations.py --extract _build/gettext
 	$(BIN)/sphinx-intl update -p _build/gettext -l ko -d locales -w 0 >/dev/null
 	@$(BIN)/python -c "import polib,glob; fs=sorted(glob.glob('locales/ko/LC_MESSAGES/book/*.po')); e=[x for f in fs for x in polib.pofile(f) if not x.obsolete]; print(f'make translations: {len(fs)} catalogues, {len(e)} messages, {sum(1 for x in e if x.translated())} translated, {sum(1 for x in e if \"fuzzy\" in x.flags)} fuzzy')"
 
