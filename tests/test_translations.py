@@ -49,6 +49,14 @@ def test_the_checker_reports_what_a_translation_broke(broken, expected):
     assert any(p.startswith(expected) for p in problems), problems
 
 
+def test_display_math_is_kept_but_its_text_labels_may_be_translated():
+    block = "\n\\mathrm{lr}_t = \\eta\\, t / T \\text{ (warmup)}\n"
+    assert ct.check_entry(entry(block, block.replace("(warmup)", "(워밍업)")), GLOSSARY) == []
+    assert ct.check_entry(entry(block, block.replace("/ T", "/ N")), GLOSSARY) == [
+        "display math changed (only \\text{...} labels may be translated)"]
+    assert ct.check_entry(entry(block, block.replace("mathrm{lr}", "mathrm{x}")), GLOSSARY) != []
+
+
 def test_a_ref_keeps_its_target_but_translates_its_text():
     keys = ct.role_keys("{ref}`the bowl <tools-quadratic>` and {glue:text}`k:.1f`")
     assert keys == {("ref", "tools-quadratic"): 1, ("glue:text", "k:.1f"): 1}

@@ -172,10 +172,25 @@ def after_update(directory=LOCALES / "ko" / "LC_MESSAGES"):
           f"{counts['translated']} translated, {counts['fuzzy']} fuzzy")
 
 
+TEXT_IN_MATH = re.compile(r"\\text\{[^{}]*\}")
+
+
+def is_display_math(msgid):
+    """A ``$$ ... $$`` block is extracted as its bare content, which starts and ends with a newline."""
+    return msgid.startswith("\n") and msgid.endswith("\n")
+
+
 def check_entry(entry, glossary):
     """Problems of one translated entry, as strings (empty: fine)."""
     problems = []
     source, target = entry.msgid, entry.msgstr
+    if is_display_math(source):
+        # The equation is kept; only its \text{...} labels may be translated (or added).
+        def bare(math):
+            return re.sub(r"\s+", "", TEXT_IN_MATH.sub("", math))
+        if bare(source) != bare(target):
+            problems.append("display math changed (only \\text{...} labels may be translated)")
+        return problems
     want, got = protected(source), protected(target)
     for kind in want:
         missing, extra = want[kind] - got[kind], got[kind] - want[kind]
