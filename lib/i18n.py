@@ -41,6 +41,8 @@ LANGUAGES = ("en", "ko")
 ENV_EDITIONS = "OPTBOOK_EDITIONS"
 ENV_LANG = "OPTBOOK_LANG"
 ENV_COLLECT = "OPTBOOK_I18N_COLLECT"
+ENV_TIMES = "OPTBOOK_I18N_TIMES"
+"""A file: the time spent drawing each variant is appended to it (one JSON a line; measurements)."""
 """A file: missing strings are appended to it (one repr a line) instead of raising (for translators)."""
 
 NEUTRAL = frozenset("""
@@ -244,8 +246,27 @@ def figure_png(fig, lang, **kwargs):
 
 def _figure_variants(fig):
     primary, others = editions()
-    return {variant_mime("image/png", lang): base64.b64encode(figure_png(fig, lang)).decode("ascii")
-            for lang in others}
+    with timed("figure"):
+        return {variant_mime("image/png", lang): base64.b64encode(figure_png(fig, lang)).decode("ascii")
+                for lang in others}
+
+
+@contextmanager
+def timed(kind):
+    """Record how long a variant took to draw, when ``OPTBOOK_I18N_TIMES`` names a file."""
+    path = os.environ.get(ENV_TIMES)
+    if not path:
+        yield
+        return
+    import json
+    import time
+
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"kind": kind, "s": time.perf_counter() - start}) + "\n")
 
 
 def install(shell=None):

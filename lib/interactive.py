@@ -357,7 +357,8 @@ class InteractiveFigure:
         _benchmark_hook(self)
         data = {"text/plain": f"<interactive figure: {self.alt}>", "text/html": self.static_html()}
         for lang in i18n.editions()[1]:                  # the other editions' twins (lib/i18n.py)
-            data[i18n.variant_mime("text/html", lang)] = self.static_html_in(lang)
+            with i18n.timed("twin"):
+                data[i18n.variant_mime("text/html", lang)] = self.static_html_in(lang)
         try:
             view = self.widget()
             data["application/vnd.jupyter.widget-view+json"] = {
