@@ -55,6 +55,7 @@ GB MB KB ms fp32 fp16 bf16 bfloat16 float32 float64 float16 QKV FFN
 math (``$...$``) has no words to translate."""
 
 _MATH = re.compile(r"\$[^$]*\$")
+_NUMBER = re.compile(r"(?<![A-Za-z])[-+\u2212]?\d[\d,]*(?:\.\d+)?(?:[eE][-+\u2212]?\d+)?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-']*[A-Za-z0-9]|[A-Za-z]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -70,7 +71,7 @@ def has_words(text):
     >>> has_words("$\\\\beta_1$ = 0.9"), has_words("AdamW"), has_words("loss")
     (False, False, True)
     """
-    words = _WORD.findall(_MATH.sub(" ", str(text)))
+    words = _WORD.findall(_NUMBER.sub(" ", _MATH.sub(" ", str(text))))
     return any(w not in NEUTRAL and not (len(w) == 1) for w in words)
 
 
@@ -86,7 +87,7 @@ class Catalogue:
         # most specific first: the template with the most literal characters wins
         self.templates = sorted(templates, key=lambda t: -len(_PLACEHOLDER.sub("", t[0])))
         self.by_msgid = dict(templates)
-        self._compiled = [(_template_regex(msgid), msgid, msgstr) for msgid, msgstr in self.templates]
+        self._compiled = [(_template_parts(msgid), msgid, msgstr) for msgid, msgstr in self.templates]
 
     @classmethod
     def from_pairs(cls, pairs):
@@ -109,36 +110,66 @@ class Catalogue:
         return cls.from_pairs((e.msgid, e.msgstr) for e in entries)
 
     def lookup(self, text, depth=0):
+        """The translation of ``text``, or None. Templates are tried most specific first, and every
+        way a template's placeholders can split the text is tried (a readout joins several)."""
         if text in self.exact:
             return self.exact[text]
         if text in self.by_msgid:                 # a template asked for as itself
             return self.by_msgid[text]
-        if depth > 4:
+        if depth > 6:
             return None
-        for regex, msgid, msgstr in self._compiled:
-            match = regex.fullmatch(text)
-            if not match:
-                continue
-            values = {}
-            for name, value in match.groupdict().items():
-                if has_words(value):
-                    value = self.lookup(value, depth + 1)
-                    if value is None:
-                        break
-                values[name] = value
-            else:
-                return _PLACEHOLDER.sub(lambda m: values[m.group(1)], msgstr)
+        for parts, msgid, msgstr in self._compiled:
+            for values in _splits(text, parts):
+                done = {}
+                for name, value in values.items():
+                    if has_words(value):
+                        value = self.lookup(value, depth + 1)
+                        if value is None:
+                            break
+                    done[name] = value
+                else:
+                    return _PLACEHOLDER.sub(lambda m: done[m.group(1)], msgstr)
         return None
 
 
-def _template_regex(msgid):
+def _splits(text, parts):
+    """Every assignment of ``text`` to a template's parts (literal, name, literal, name, ...)."""
+    first = parts[0]
+    if not text.startswith(first):
+        return
+    if len(parts) == 1:
+        if text == first:
+            yield {}
+        return
+    name, rest = parts[1], parts[2:]
+    text = text[len(first):]
+    literal = rest[0]
+    if len(rest) == 1 and literal == "":
+        if text:
+            yield {name: text}
+        return
+    start = 1
+    while True:
+        at = text.find(literal, start) if literal else start
+        if at < 0 or at > len(text):
+            return
+        for values in _splits(text[at:], rest):
+            yield {name: text[:at], **values}
+        if not literal:
+            start += 1
+            if start > len(text):
+                return
+        else:
+            start = at + 1
+
+
+def _template_parts(msgid):
+    """"after {steps} the loss is {final}" -> ["after ", "steps", " the loss is ", "final", ""]."""
     parts, last = [], 0
     for m in _PLACEHOLDER.finditer(msgid):
-        parts.append(re.escape(msgid[last:m.start()]))
-        parts.append(f"(?P<{m.group(1)}>.*?)")
+        parts += [msgid[last:m.start()], m.group(1)]
         last = m.end()
-    parts.append(re.escape(msgid[last:]))
-    return re.compile("".join(parts), re.S)
+    return parts + [msgid[last:]]
 
 
 @lru_cache(maxsize=None)
