@@ -309,3 +309,15 @@ def test_one_execution_gives_both_editions_their_own_figures_twins_and_glue(tmp_
     korean_png = (tmp_path / "ko" / images(ko)[0]).read_bytes()
     english_png = (tmp_path / "en" / images(en)[0]).read_bytes()
     assert korean_png != english_png
+
+
+def test_a_korean_learners_kernel_draws_the_twin_in_korean(monkeypatch):
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    monkeypatch.delenv("OPTBOOK_EDITIONS", raising=False)
+    plots.use_house_style()
+    figure = _twin()
+    page = figure.static_html()
+    assert "학습률 lr" in page and ">3단계에서 발산<" in page          # label and readout
+    assert figure.fig.axes[0].get_xlabel() == "단계"
+    png, readout = figure.render(lr=1.0)
+    assert readout == "100단계에서 발산" and png[:4] == b"\x89PNG"
