@@ -47,7 +47,7 @@ ENV_TIMES = "OPTBOOK_I18N_TIMES"
 
 NEUTRAL = frozenset("""
 SGD Momentum RMSProp Adam AdamW Adagrad Nesterov Lion Muon Adafactor ScheduleFree ScheduleFreeAdamW
-WSD L2 LN Pre-LN Post-LN LayerNorm MLP VLA ViT GPT LLM LoRA OpenVLA openpi RT BERT PyTorch torch optax
+WSD L2 LN Pre-LN Post-LN LayerNorm Transformer MLP VLA ViT GPT LLM LoRA OpenVLA openpi RT BERT PyTorch torch optax
 lr eps log exp max min sqrt ln var std rms argmin argmax sign NaN nan inf Inf mean
 GB MB KB ms fp32 fp16 bf16 bfloat16 float32 float64 float16 QKV FFN
 """.split())
@@ -235,14 +235,17 @@ def translated(fig, lang):
         yield lambda: None
         return
 
+    done = {}                                   # artist -> the text this block gave it
+
     def apply():
         from matplotlib.text import Text
         from matplotlib.ticker import FixedFormatter
 
         for artist in fig.findobj(Text):
             text = artist.get_text()
-            if text and has_words(text):
+            if text and done.get(artist) != text and has_words(text):
                 new = translate(text, lang)
+                done[artist] = new
                 if new != text:
                     saved.append((artist.set_text, text))
                     artist.set_text(new)

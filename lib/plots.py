@@ -129,7 +129,13 @@ def _register_korean_font():
         font_manager.fontManager.addfont(str(KOREAN_FONT))
 
 
+def _quiet_weight_fallback(record):
+    """The subset has one weight: bold text draws its Hangul regular, without a log line per label."""
+    return not ("Failed to find font weight" in record.getMessage() and "Optbook Korean" in record.getMessage())
+
+
 _register_korean_font()
+logging.getLogger("matplotlib.font_manager").addFilter(_quiet_weight_fallback)
 
 
 def use_house_style():

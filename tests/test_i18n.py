@@ -248,3 +248,76 @@ def test_a_korean_build_shows_korean_glue_text():
         assert data["phrase"]["data"]["text/plain"] == "'12단계에서 발산'"
     finally:
         ext._patch_glue("en")
+
+
+# --- one execution, two editions: a small book built in English and then in Korean ---------------
+BOOK_CONF = '''
+import sys
+sys.path.insert(0, {ext!r})
+extensions = ["myst_nb", "optbook_editions"]
+nb_execution_mode = "cache"
+nb_execution_cache_path = {cache!r}
+nb_execution_raise_on_error = True
+nb_mime_priority_overrides = [["html", "text/html", 0]]
+nb_ipywidgets_js = {{}}
+suppress_warnings = ["mystnb.unknown_mime_type"]
+exclude_patterns = ["_build"]
+'''
+
+BOOK_CELLS = [
+    ("markdown", "# Page\n\nThe run {glue:text}`phrase`."),
+    ("code", "import matplotlib.pyplot as plt\nfrom lib import plots, interactive\n"
+             "from myst_nb import glue\nplots.use_house_style()"),
+    ("code", "fig, ax = plt.subplots(figsize=(3, 2))\nax.plot([1, 2])\nax.set_xlabel('step')\n"
+             "ax.set_ylabel('loss')\nplt.show()"),
+    ("code", "fig, ax = plots.new_figure(width=3, height=2)\nline, = ax.plot([], [], animated=True)\n"
+             "plots.fix_axes(ax, (0, 1), (0, 1))\nax.set_xlabel('step')\n"
+             "def update(lr):\n    line.set_data([0, lr], [0, lr])\n"
+             "    return f'diverged at step {int(lr * 100)}'\n"
+             "interactive.interactive(fig, update, interactive.lr_slider(n=2), alt='loss')"),
+    ("code", "glue('phrase', 'diverged at step 12', display=False)"),
+]
+
+
+def test_one_execution_gives_both_editions_their_own_figures_twins_and_glue(tmp_path):
+    import nbformat
+
+    src = tmp_path / "src"
+    src.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(text) if kind == "markdown"
+                else nbformat.v4.new_code_cell(text) for kind, text in BOOK_CELLS]
+    nbformat.write(nb, src / "index.ipynb")
+    (src / "conf.py").write_text(BOOK_CONF.format(ext=str(ROOT / "_ext"), cache=str(tmp_path / "cache")))
+    env = {**__import__("os").environ, "OPTBOOK_EDITIONS": "en,ko", "OPENBLAS_NUM_THREADS": "1"}
+    pages = {}
+    for lang in ("en", "ko"):                  # English executes; Korean reuses the cache
+        out = tmp_path / lang
+        result = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "--keep-going", "-b",
+                                 "html", "-D", f"language={lang}", str(src), str(out)],
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        pages[lang] = (out / "index.html").read_text(encoding="utf-8")
+    en, ko = pages["en"], pages["ko"]
+    assert "diverged at step 12" in en and "12단계에서 발산" not in en
+    assert "12단계에서 발산" in ko                               # the glued string
+    assert "learning rate lr" in en and "학습률 lr" in ko         # the twin's slider label
+    assert "학습률 lr" not in en
+    assert 'optbook-readout" aria-live="polite">100단계에서 발산' in ko       # its readout
+    images = lambda page: re.findall(r'<img[^>]+src="(_images/[^"]+)"', page)
+    assert len(images(en)) == len(images(ko)) == 1 and images(en) != images(ko)
+    korean_png = (tmp_path / "ko" / images(ko)[0]).read_bytes()
+    english_png = (tmp_path / "en" / images(en)[0]).read_bytes()
+    assert korean_png != english_png
+
+
+def test_a_korean_learners_kernel_draws_the_twin_in_korean(monkeypatch):
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    monkeypatch.delenv("OPTBOOK_EDITIONS", raising=False)
+    plots.use_house_style()
+    figure = _twin()
+    page = figure.static_html()
+    assert "학습률 lr" in page and ">3단계에서 발산<" in page          # label and readout
+    assert figure.fig.axes[0].get_xlabel() == "단계"
+    png, readout = figure.render(lr=1.0)
+    assert readout == "100단계에서 발산" and png[:4] == b"\x89PNG"

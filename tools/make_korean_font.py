@@ -38,7 +38,10 @@ OUT = ROOT / "_static" / "fonts" / "optbook-korean.woff"
 OUT_OTF = ROOT / "_static" / "fonts" / "optbook-korean.otf"
 """matplotlib's copy (lib/plots.py registers it; DejaVu Sans stays first for Latin, Greek, U+2212)."""
 OUTPUTS = (OUT, OUT_OTF)
-MATH_EXTRA = set(map(chr, range(0x20, 0x7F))) | set(map(chr, range(0x391, 0x3CA))) | set("−×·±≈≤≥→∞√∑∂∇′–—…")
+_RANGES = ((0x20, 0x7F), (0xA0, 0x100), (0x391, 0x3CA), (0x2000, 0x20A0), (0x2150, 0x2200),
+           (0x2200, 0x2300), (0x25A0, 0x2600))
+MATH_EXTRA = {chr(c) for low, high in _RANGES for c in range(low, high)}
+"""Latin, Latin-1, Greek, punctuation, super- and subscripts, arrows, maths and shapes (▲●■◆)."""
 """Also in matplotlib's copy: a label that mixes Hangul and ``$math$`` is drawn by mathtext from one
 font (lib/i18n.py sets such labels' math font family to "custom", which is this font)."""
 DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -58,6 +61,12 @@ def source_files():
               if (ROOT / name).is_file()]
     files += sorted(p for p in (ROOT / "locales").rglob("*") if p.is_file() and p.suffix in (".po", ".tsv"))
     return files
+
+
+def catalogue_chars():
+    """Every character of the figures' Korean catalogue (a label's symbols beside its Hangul)."""
+    path = ROOT / "locales" / "ko" / "LC_MESSAGES" / "figures.po"
+    return set(path.read_text(encoding="utf-8")) - set("\n\t") if path.is_file() else set()
 
 
 def hangul_in(paths):
@@ -123,7 +132,7 @@ def build(font_path, outputs=OUTPUTS):
     book, margin = needed_characters()
     chars = sorted(book | margin)
     for out in outputs:
-        wanted = chars if out.suffix == ".woff" else sorted(set(chars) | MATH_EXTRA)
+        wanted = chars if out.suffix == ".woff" else sorted(set(chars) | MATH_EXTRA | catalogue_chars())
         font = korean_face(font_path)
         source_name = font["name"].getDebugName(4)
         options = subset.Options()
