@@ -481,6 +481,20 @@ import os as _os
 
 _os.environ.setdefault("OPTBOOK_LANG", "{lang}")
 del _os
+
+# In a kernel, matplotlib's inline backend registers its figure printer only at the first figure,
+# after lib.plots.use_house_style() has asked lib.i18n to draw figures in this language; so the
+# backend is started here, before that (a workaround while lib.i18n.install does not start it).
+try:
+    from IPython import get_ipython as _get_ipython
+except ImportError:
+    _get_ipython = None
+if _get_ipython is not None and _get_ipython() is not None:
+    import matplotlib.pyplot as _plt
+
+    _plt.close(_plt.figure())
+    del _plt
+del _get_ipython
 '''
 
 
