@@ -68,7 +68,7 @@ largest ``d_ff`` (a numpy model for a book, not a foundation model)."""
 MAX_LAYERS = 64
 """The deepest model accepted."""
 
-SETTINGS_CHUNK_ELEMENTS = 2**17
+SETTINGS_CHUNK_ELEMENTS = 3 * 2**17
 """About how many activation elements per array one batched pass over stacked settings handles
 (:meth:`Transformer.settings_chunk`)."""
 
@@ -395,15 +395,19 @@ class Transformer:
         overhead per call is shared) and costs once they outgrow the cache. Measured here
         (float32, 8 settings, CPU time, two versions of this code): stacked was 4.9-5.8x as fast
         as one by one at d8 T5 B3, 1.2-1.3x at d32 T16 B8, but 0.86-0.90x at d32 T32 B16 and
-        0.78-0.81x at d64 T32 B32. So the settings
-        are taken in chunks of about ``SETTINGS_CHUNK_ELEMENTS`` activation elements (per setting:
+        0.78-0.81x at d64 T32 B32; at the Transformer chapter's d32 T16 B16 (2-6 settings, 2
+        layers, Pre-LN and Post-LN, interleaved runs on a loaded machine) 4 stacked settings were
+        1.05-1.08x as fast as one by one. So the settings are taken in chunks of about
+        ``SETTINGS_CHUNK_ELEMENTS`` activation elements (per setting:
         ``batch * seq_len * (d_ff + 3 d_model + n_heads seq_len + vocab_size)``); the results do
         not depend on the chunking.
 
         >>> Transformer(vocab_size=96, seq_len=32, d_model=32, n_heads=4, n_layers=2).settings_chunk(16)
         1
+        >>> Transformer(vocab_size=96, seq_len=16, d_model=32, n_heads=4, n_layers=2).settings_chunk(16)
+        4
         >>> Transformer(vocab_size=11, seq_len=5, d_model=8, n_heads=2, n_layers=2).settings_chunk(3)
-        113
+        340
         """
         batch = _checks.count("batch", batch, minimum=1)
         per_setting = batch * self.seq_len * (self.d_ff + 3 * self.d_model

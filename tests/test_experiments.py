@@ -139,3 +139,27 @@ def test_arguments_are_checked():
         decay_grid(SMALL, SPLIT, [1e-3], [0.0], [0.0], steps=2, seeds=[0.5, 1.5])
     with pytest.raises(ValueError, match="seeds must be"):
         decay_grid(SMALL, SPLIT, [1e-3], [0.0], [0.0], steps=2, seeds=[])
+
+
+def test_float32_grid_is_the_float32_run_it_claims_to_be():
+    """dtype=float32: every cell is the float32 run built one by one (weights, state, loss)."""
+    lr, mask = LRS[1], SMALL.decay_mask()
+    grid32 = decay_grid(SMALL, SPLIT, [lr], L2[:2], DECOUPLED[:2], steps=STEPS, batch_size=16,
+                        seed=3, warmup_steps=WARMUP, dtype=np.float32)
+    schedule = schedules.warmup_cosine(lr, WARMUP, STEPS)
+    run = train(SMALL, AdamW(lr=schedule, weight_decay=DECOUPLED[1] / lr * mask),
+                SMALL.init_params(1, seed=3, dtype=np.float32), SPLIT, steps=STEPS,
+                batch_size=16, seed=3, eval_every=STEPS)
+    assert run.params.dtype == np.float32
+    assert run.val_loss[-1, 0] == pytest.approx(grid32.val_loss["AdamW"][0, 1], rel=1e-5)
+    float64 = decay_grid(SMALL, SPLIT, [lr], L2[:2], DECOUPLED[:2], steps=STEPS, batch_size=16,
+                         seed=3, warmup_steps=WARMUP)
+    for name in OPTIMIZERS:                           # the same runs, to float32's precision
+        assert grid32.val_loss[name] == pytest.approx(float64.val_loss[name], rel=1e-3)
+        assert not np.array_equal(grid32.val_loss[name], float64.val_loss[name])
+
+
+def test_dtype_is_checked():
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        decay_grid(SMALL, SPLIT, [1e-3], [0.0], [0.0], steps=2, warmup_steps=0,
+                   dtype=np.float16)
