@@ -35,6 +35,7 @@ import json
 import math
 import numbers
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
-from . import _checks
+from . import _checks, i18n
 
 MAX_FRAMES = 160
 """A static twin holds at most this many frames (product of the slider lengths): pages stay small."""
@@ -298,6 +299,26 @@ class InteractiveFigure:
             f'<script type="application/json" class="optbook-frames">{json.dumps(spec)}</script>'
             f'</div>')
 
+    def static_html_in(self, lang):
+        """The static twin with every text in ``lang`` (figure texts, readouts, slider labels, alt,
+        caption), drawn from the same figure; the figure is left as it was."""
+        if lang == "en":
+            return self.static_html()
+        update, sliders, alt, caption = self.update, self.sliders, self.alt, self.caption
+        with i18n.translated(self.fig, lang) as again:
+            self.update = _translated_update(update, again, lang)
+            self.sliders = tuple(_TranslatedSlider(s, lang) for s in sliders)
+            self.alt, self.caption = i18n.translate(alt, lang), i18n.translate(caption, lang)
+            self._background = None                     # this language's background
+            try:
+                page = self.static_html()
+            finally:
+                self.update, self.sliders, self.alt, self.caption = update, sliders, alt, caption
+                self._background = None                 # the next draw lays out the original again
+        shown = ", ".join(_TranslatedSlider(s, lang).valuetext(s.default) for s in sliders)
+        notice = i18n.translate(_NOSCRIPT, lang).format(shown=html.escape(shown))
+        return re.sub(r"<noscript>.*?</noscript>", lambda _: notice, page, count=1, flags=re.S)
+
     def _default_index(self):
         index = 0
         for s in self.sliders:
@@ -335,6 +356,9 @@ class InteractiveFigure:
 
         _benchmark_hook(self)
         data = {"text/plain": f"<interactive figure: {self.alt}>", "text/html": self.static_html()}
+        for lang in i18n.editions()[1]:                  # the other editions' twins (lib/i18n.py)
+            with i18n.timed("twin"):
+                data[i18n.variant_mime("text/html", lang)] = self.static_html_in(lang)
         try:
             view = self.widget()
             data["application/vnd.jupyter.widget-view+json"] = {
@@ -342,6 +366,41 @@ class InteractiveFigure:
         except Exception:  # no widget support (plain Python): the static twin still shows
             pass
         publish_display_data(data)
+
+
+_NOSCRIPT = (
+    '<noscript><p class="optbook-noscript" role="note"><strong>JavaScript is off:</strong> '
+    'this figure shows one setting only ({shown}); its sliders move but nothing redraws. '
+    'Everything else on the page works. To use the figure, turn JavaScript on, or run the chapter '
+    'live: download the notebook (the download button at the top of the page) and open it with '
+    '<code>make lab</code>, or use the page\'s launch buttons (Binder, Colab) where they are '
+    'shown.</p></noscript>')
+"""The twin's notice without JavaScript, as a catalogue template (the other editions' twins)."""
+
+
+class _TranslatedSlider:
+    """A slider whose label and shown values are in ``lang``; ``update`` still gets the values."""
+
+    def __init__(self, slider, lang):
+        self._slider, self._lang = slider, lang
+        self.label = i18n.translate(slider.label, lang)
+
+    def __getattr__(self, name):
+        return getattr(self._slider, name)
+
+    def text(self, value):
+        return i18n.translate(self._slider.text(value), self._lang)
+
+    def valuetext(self, value):
+        return f"{self.label}: {self.text(value)}" if isinstance(value, str) else f"{self.label} = {self.text(value)}"
+
+
+def _translated_update(update, again, lang):
+    def translated_update(**values):
+        readout = update(**values)
+        again()                                  # the texts update has just set
+        return i18n.translate(str(readout or ""), lang)
+    return translated_update
 
 
 def interactive(fig, update, *sliders, alt, caption=""):
@@ -358,6 +417,12 @@ def interactive(fig, update, *sliders, alt, caption=""):
                              f"got {_checks.shown(slider)}")
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError(f"alt must be a text describing the figure, got {_checks.shown(alt)}")
+    primary = i18n.editions()[0]
+    if primary != "en":                 # a learner's kernel in another language: draw in it for good
+        again = i18n.translated(fig, primary).__enter__()       # never restored
+        update = _translated_update(update, again, primary)
+        sliders = [_TranslatedSlider(s, primary) for s in sliders]
+        alt, caption = i18n.translate(alt, primary), i18n.translate(caption, primary)
     return InteractiveFigure(fig, update, tuple(sliders), alt, caption)
 
 

@@ -5,7 +5,10 @@ print them as a static image), with fixed axes: a run that diverges leaves the f
 :func:`describe` says so, instead of the axes rescaling around it.
 """
 
+import logging
+import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -13,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from . import _checks, convergence
+from . import _checks, convergence, i18n
 
 COLORS = {
     "SGD": "#0072B2",          # blue
@@ -95,13 +98,67 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 100,
     "image.cmap": "viridis",
+    # DejaVu Sans (matplotlib's own) draws Latin, Greek and U+2212; Hangul falls back to the
+    # book's Korean subset (KOREAN_FONT), so a figure of the Korean edition has no empty boxes.
+    "font.family": ["DejaVu Sans", "Optbook Korean"],
+    # mathtext has no font fallback: a label mixing Hangul and $math$ is drawn with the "custom"
+    # math fonts (lib/i18n.translated sets it on such labels only), which are the Korean subset
+    # (it has Latin, Greek and U+2212 too) with STIX Sans for the symbols it lacks.
+    "mathtext.rm": "Optbook Korean",
+    "mathtext.it": "Optbook Korean",
+    "mathtext.bf": "Optbook Korean",
+    "mathtext.sf": "Optbook Korean",
+    "mathtext.cal": "Optbook Korean",
+    "mathtext.fallback": "stixsans",
 }
 """rcParams of the house style (white backgrounds keep figures readable in the site's dark mode)."""
 
+KOREAN_FONT = Path(__file__).resolve().parents[1] / "_static" / "fonts" / "optbook-korean.otf"
+"""The Hangul the book uses, subset from Noto Sans CJK KR (OFL; tools/make_korean_font.py)."""
+
+GLYPH_MISSING = r"Glyph \d+ .*missing from font"
+"""matplotlib's warning for a character no font has: an error in the house style."""
+
+
+def _register_korean_font():
+    from matplotlib import font_manager
+
+    if not KOREAN_FONT.is_file():
+        raise FileNotFoundError(f"{KOREAN_FONT} is missing: run tools/make_korean_font.py")
+    if "Optbook Korean" not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(KOREAN_FONT))
+
+
+def _quiet_weight_fallback(record):
+    """The subset has one weight: bold text draws its Hangul regular, without a log line per label."""
+    return not ("Failed to find font weight" in record.getMessage() and "Optbook Korean" in record.getMessage())
+
+
+_register_korean_font()
+logging.getLogger("matplotlib.font_manager").addFilter(_quiet_weight_fallback)
+
 
 def use_house_style():
-    """Apply :data:`STYLE` to matplotlib for this session (a chapter's first cell calls it)."""
+    """Apply :data:`STYLE` to matplotlib for this session (a chapter's first cell calls it).
+
+    A character that no font of the style has (matplotlib's "Glyph ... missing from font(s)"
+    warning) is an error from then on, and displayed figures carry the other editions' variants
+    when the build asks for them (:func:`lib.i18n.install`).
+    """
     mpl.rcParams.update(STYLE)
+    warnings.filterwarnings("error", message=GLYPH_MISSING, category=UserWarning)
+    mathtext_log = logging.getLogger("matplotlib.mathtext")
+    if _glyph_missing_in_math not in mathtext_log.filters:
+        mathtext_log.addFilter(_glyph_missing_in_math)
+    i18n.install()
+
+
+def _glyph_missing_in_math(record):
+    """mathtext only logs a missing glyph ("substituting with a dummy symbol"): raise instead."""
+    message = record.getMessage()
+    if "does not have a glyph" in message:
+        raise UserWarning(f"Glyph missing from font(s) in a math text: {message}")
+    return True
 
 
 @contextmanager

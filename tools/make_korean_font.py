@@ -1,5 +1,6 @@
-"""Make the book's Korean web font: a subset of Noto Sans CJK KR Regular with only the Hangul the
-book uses (``_static/fonts/optbook-korean.woff``).
+"""Make the book's Korean fonts: subsets of Noto Sans CJK KR Regular with only the Hangul the book
+uses: the web font ``_static/fonts/optbook-korean.woff`` and, for matplotlib (the Korean edition's
+figures), the same subset as an OpenType file, ``_static/fonts/optbook-korean.otf``.
 
     .venv/bin/python tools/make_korean_font.py [--font PATH] [--check]
 
@@ -9,7 +10,9 @@ The site serves this file through ``_static/korean-font.css``; ``tools/make_work
 it in each printable page.
 
 What goes in: every Hangul character (syllables and jamo) in the book's sources (``book/*.ipynb``,
-``book/*.md``, every file under ``lib/``, ``_config.yml``, ``_toc.yml``, ``references.bib``) and,
+``book/*.md``, every file under ``lib/``, ``_config.yml``, ``_toc.yml``, ``references.bib``), every
+translation under ``locales/ko/`` (the Korean edition's pages and the figures' catalogue
+``locales/ko/LC_MESSAGES/figures.po``, the glossary) and,
 as the margin, every Hangul character of the study note ``seed/000_d56e47a06c286238.txt`` (all
 the Korean words a chapter might quote from it). Nothing else: the CSS's ``unicode-range`` sends
 only Hangul to this font, so Latin text keeps the theme's font.
@@ -32,6 +35,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_static" / "fonts" / "optbook-korean.woff"
+OUT_OTF = ROOT / "_static" / "fonts" / "optbook-korean.otf"
+"""matplotlib's copy (lib/plots.py registers it; DejaVu Sans stays first for Latin, Greek, U+2212)."""
+OUTPUTS = (OUT, OUT_OTF)
+_RANGES = ((0x20, 0x7F), (0xA0, 0x100), (0x391, 0x3CA), (0x2000, 0x20A0), (0x2150, 0x2200),
+           (0x2200, 0x2300), (0x25A0, 0x2600))
+MATH_EXTRA = {chr(c) for low, high in _RANGES for c in range(low, high)}
+"""Latin, Latin-1, Greek, punctuation, super- and subscripts, arrows, maths and shapes (▲●■◆)."""
+"""Also in matplotlib's copy: a label that mixes Hangul and ``$math$`` is drawn by mathtext from one
+font (lib/i18n.py sets such labels' math font family to "custom", which is this font)."""
 DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 FAMILY = "Optbook Korean"
 POSTSCRIPT = "OptbookKorean-Regular"
@@ -47,7 +59,14 @@ def source_files():
                     and p.suffix in (".py", ".md", ".txt", ".json"))
     files += [ROOT / name for name in ("_config.yml", "_toc.yml", "references.bib")
               if (ROOT / name).is_file()]
+    files += sorted(p for p in (ROOT / "locales").rglob("*") if p.is_file() and p.suffix in (".po", ".tsv"))
     return files
+
+
+def catalogue_chars():
+    """Every character of the figures' Korean catalogue (a label's symbols beside its Hangul)."""
+    path = ROOT / "locales" / "ko" / "LC_MESSAGES" / "figures.po"
+    return set(path.read_text(encoding="utf-8")) - set("\n\t") if path.is_file() else set()
 
 
 def hangul_in(paths):
@@ -107,27 +126,29 @@ def rename(font, source_name):
                 setattr(top, key, value)
 
 
-def build(font_path, out=OUT):
+def build(font_path, outputs=OUTPUTS):
     from fontTools import subset
 
     book, margin = needed_characters()
     chars = sorted(book | margin)
-    font = korean_face(font_path)
-    source_name = font["name"].getDebugName(4)
-    options = subset.Options()
-    options.flavor = "woff"                # zlib; no brotli needed
-    options.layout_features = ["*"]        # keep the Hangul shaping features (ljmo, vjmo, tjmo)
-    options.name_IDs = ["*"]
-    options.name_languages = ["*"]
-    options.hinting = False
-    options.desubroutinize = True
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in chars])
-    subsetter.subset(font)
-    rename(font, source_name)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    subset.save_font(font, str(out), options)
+    for out in outputs:
+        wanted = chars if out.suffix == ".woff" else sorted(set(chars) | MATH_EXTRA | catalogue_chars())
+        font = korean_face(font_path)
+        source_name = font["name"].getDebugName(4)
+        options = subset.Options()
+        options.flavor = "woff" if out.suffix == ".woff" else None   # woff: zlib; no brotli needed
+        options.layout_features = ["*"]        # keep the Hangul shaping features (ljmo, vjmo, tjmo)
+        options.name_IDs = ["*"]
+        options.name_languages = ["*"]
+        options.hinting = False
+        options.desubroutinize = True
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[ord(c) for c in wanted])
+        subsetter.subset(font)
+        rename(font, source_name)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        subset.save_font(font, str(out), options)
     return book, margin, chars
 
 
@@ -140,21 +161,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.check:
         book, _ = needed_characters()
-        missing = sorted(book - covered())
-        if missing:
-            print(f"{OUT.name} lacks {len(missing)} Hangul character(s) the book uses: "
-                  f"{''.join(missing)}; run tools/make_korean_font.py (needs fonts-noto-cjk)",
-                  file=sys.stderr)
-            return 1
-        print(f"{OUT.name} covers all {len(book)} Hangul characters of the book's sources")
-        return 0
+        status = 0
+        for out in OUTPUTS:
+            missing = sorted(book - covered(out)) if out.is_file() else sorted(book)
+            if missing:
+                print(f"{out.name} lacks {len(missing)} Hangul character(s) the book uses: "
+                      f"{''.join(missing)}; run tools/make_korean_font.py (needs fonts-noto-cjk)",
+                      file=sys.stderr)
+                status = 1
+            else:
+                print(f"{out.name} covers all {len(book)} Hangul characters of the book's sources")
+        return status
     if not args.font.is_file():
         print(f"{args.font} not found: install Debian's fonts-noto-cjk (apt-get install "
               "fonts-noto-cjk) or pass --font PATH to Noto Sans CJK KR", file=sys.stderr)
         return 1
     book, margin, chars = build(args.font)
-    print(f"{OUT.relative_to(ROOT)}: {len(chars)} characters ({len(book)} in the book's sources, "
-          f"{len(margin - book)} more from the study note), {OUT.stat().st_size:,} bytes")
+    for out in OUTPUTS:
+        print(f"{out.relative_to(ROOT)}: {len(chars)} characters ({len(book)} in the book's sources, "
+              f"{len(margin - book)} more from the study note), {out.stat().st_size:,} bytes")
     return 0
 
 

@@ -1,0 +1,139 @@
+"""Each edition shows its own figures, twins and glued strings, from the one execution (issue 17).
+
+The chapters are executed once, with ``OPTBOOK_EDITIONS=en,ko`` in the kernels' environment
+(lib/i18n.py): every displayed figure then carries its English ``image/png`` and the Korean
+variant ``image/x.optbook-ko+png``, every slider twin ``text/html`` and ``text/x.optbook-ko+html``,
+every glued string with words ``text/plain`` and ``text/x.optbook-ko+plain``. The Korean edition
+(``-D language=ko``) reuses that execution's cache and this extension makes it show the Korean
+variants; the English edition shows the English ones and never the others.
+
+* Figures and twins: a variant is rendered like its base type (an image, raw HTML), and in an
+  edition of that language it is put first in myst-nb's mime priority for the HTML builders.
+* Glued strings: the edition's ``text/plain`` replaces the English one in the glue data that the
+  ``{glue:text}`` roles read (also ``path::key`` across pages).
+* A Korean build of a chapter whose outputs have no Korean variant at all (executed without
+  ``OPTBOOK_EDITIONS``) is a warning (an error with ``-W``): English figures never pass silently
+  as the Korean edition's. So is an error output anywhere (a figure whose string is missing from
+  the catalogue or whose glyph is missing from the fonts shows up as one: IPython's display
+  formatters print the exception instead of raising it).
+"""
+
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+PREFIX = "x.optbook-"
+HTML_BUILDERS = ("html", "dirhtml", "singlehtml")
+
+
+def variant_of(mime_type):
+    """(base mime type, language) of a variant's type, or None: image/x.optbook-ko+png -> (image/png, ko)."""
+    major, _, minor = mime_type.partition("/")
+    if not minor.startswith(PREFIX) or "+" not in minor:
+        return None
+    lang, _, base = minor[len(PREFIX):].partition("+")
+    return f"{major}/{base}", lang
+
+
+def variant_mime(mime_type, lang):
+    major, minor = mime_type.split("/", 1)
+    return f"{major}/{PREFIX}{lang}+{minor}"
+
+
+def priority_overrides(language, existing):
+    """The edition's variants first: each just ahead of its base type's priority (lower wins)."""
+    language = (language or "en").split("_")[0]
+    if language == "en":
+        return []
+    overrides = []
+    for builder in HTML_BUILDERS:
+        base = {mime: prio for b, mime, prio in existing if b == builder and prio is not None}
+        html = base.get("text/html", 40)
+        overrides += [[builder, variant_mime("text/html", language), html - 1],
+                      [builder, variant_mime("image/png", language), min(html, 10) - 2]]
+    return overrides
+
+
+def _patch_renderer():
+    from myst_nb.core.render import MimeData, NbElementRenderer
+
+    if getattr(NbElementRenderer.render_mime_type, "_optbook", False):
+        return
+    original = NbElementRenderer.render_mime_type
+    original_error = NbElementRenderer.render_error
+
+    def render_mime_type(self, data):
+        variant = variant_of(data.mime_type)
+        if variant is None:
+            return original(self, data)
+        base = variant[0]
+        return original(self, MimeData(base, data.content, cell_metadata=data.cell_metadata,
+                                       output_metadata=data.output_metadata,
+                                       cell_index=data.cell_index, output_index=data.output_index,
+                                       line=data.line))
+
+    def render_error(self, output, cell_metadata, cell_index, source_line):
+        self.logger.warning(
+            f"cell {cell_index} has an error output: {output.get('ename')}: "
+            f"{output.get('evalue')}", subtype="optbook_error_output", line=source_line)
+        return original_error(self, output, cell_metadata, cell_index, source_line)
+
+    render_mime_type._optbook = True
+    NbElementRenderer.render_mime_type = render_mime_type
+    NbElementRenderer.render_error = render_error
+
+
+def _patch_glue(language):
+    """The edition's text/plain in the glue data (the roles of this page and of other pages)."""
+    import myst_nb.core.execute.base as base
+
+    if getattr(base.extract_glue_data, "_optbook", False):
+        base.extract_glue_data._optbook_language = language
+        return
+    original = base.extract_glue_data
+
+    def extract_glue_data(notebook, source_map, logger):
+        data = original(notebook, source_map, logger)
+        lang = extract_glue_data._optbook_language
+        if lang != "en":
+            variant = variant_mime("text/plain", lang)
+            for output in data.values():
+                if variant in output.get("data", {}):
+                    output["data"]["text/plain"] = output["data"][variant]
+        return data
+
+    extract_glue_data._optbook = True
+    extract_glue_data._optbook_language = language
+    base.extract_glue_data = extract_glue_data
+
+
+def _check_variants(app, doctree):
+    """In a non-English edition, a page with English-only figures or twins is a warning."""
+    from docutils import nodes
+
+    language = (app.config.language or "en").split("_")[0]
+    if language == "en":
+        return
+    for bundle in doctree.findall(lambda n: isinstance(n, nodes.container)
+                                  and n.get("nb_element") == "mime_bundle"):
+        types = [child.get("mime_type") for child in bundle.children]
+        needs = [t for t in types if t in ("image/png", "text/html")
+                 and variant_mime(t, language) not in types and "text/plain" != t]
+        widget = "application/vnd.jupyter.widget-view+json" in types
+        if needs and ("image/png" in needs or widget):
+            LOGGER.warning(f"an output has no {language!r} variant ({', '.join(types)}): execute the "
+                           f"chapters with OPTBOOK_EDITIONS=en,{language} (lib/i18n.py)",
+                           type="optbook", subtype="missing_variant", location=bundle)
+
+
+def config_inited(app, config):
+    language = (config.language or "en").split("_")[0]
+    config.nb_mime_priority_overrides = (list(config.nb_mime_priority_overrides)
+                                         + priority_overrides(language, config.nb_mime_priority_overrides))
+    _patch_glue(language)
+
+
+def setup(app):
+    _patch_renderer()
+    app.connect("config-inited", config_inited, priority=900)
+    app.connect("doctree-read", _check_variants)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
