@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
+from . import _checks, i18n
 from .optimizers import SGD, Adam, AdamW, Momentum
 from .schedules import cosine_annealing, linear_warmup, warmup_cosine, warmup_linear
 
@@ -87,6 +87,31 @@ class CheckResult:
 
 
 # ---- shared machinery ---------------------------------------------------------------------------
+
+def language():
+    """The language of the verdicts and hints: the kernel's edition (``OPTBOOK_LANG``, see
+    :func:`lib.i18n.editions`; a Korean worksheet sets it in its first cell), English by default."""
+    return i18n.editions()[0]
+
+
+def _say(message, **values):
+    """``message`` (English, the msgid) in :func:`language`, with ``{name}`` filled from ``values``.
+
+    The translations are the checkers' entries of ``locales/<lang>/LC_MESSAGES/figures.po``; a
+    message that is not there is an error (:class:`lib.i18n.MissingTranslation`), never English
+    in a Korean worksheet. Values are inserted as given (numbers, names; a phrase is passed already
+    translated, e.g. ``direction=_direction(...)``)."""
+    lang = language()
+    text = message
+    if lang != "en":
+        catalogue = i18n.catalogue(lang)
+        text = catalogue.exact.get(message) or catalogue.by_msgid.get(message)
+        if not text:
+            raise i18n.MissingTranslation(
+                f"checker message {message!r} is not in "
+                f"{i18n.catalogue_path(lang).relative_to(i18n.ROOT)}: add it and its translation")
+    return text.format(**values) if values else text
+
 
 def _grading():
     """True while nbgrader executes the notebook (autograde or validate)."""
@@ -152,11 +177,12 @@ def _missing(answer, names_values):
     __tracebackhide__ = True
     empty = [name for name, value in names_values if value is None or value is Ellipsis]
     if empty:
-        return answer.wrong(f"Not answered yet: set {', '.join(empty)} to your answer "
-                            "(a number) and run the cell again.")
+        return answer.wrong(_say("Not answered yet: set {names} to your answer (a number) and "
+                                 "run the cell again.", names=", ".join(empty)))
     bad = [name for name, value in names_values if _number(value) is None]
     if bad:
-        return answer.wrong(f"{', '.join(bad)}: give a single finite number (a float or an int).")
+        return answer.wrong(_say("{names}: give a single finite number (a float or an int).",
+                                 names=", ".join(bad)))
     return None
 
 
@@ -178,14 +204,22 @@ def _agrees(value, target, digits, zero_tol=1e-12):
 
 
 def _figures(digits):
-    return f"{digits} significant figure" + ("s" if digits != 1 else "")
+    if digits == 1:
+        return _say("{n} significant figure", n=digits)
+    return _say("{n} significant figures", n=digits)
+
+
+def _direction(high):
+    """"too high" or "too low", in the worksheet's language."""
+    return _say("too high") if high else _say("too low")
 
 
 def _not_precise(answer, digits):
     __tracebackhide__ = True
-    return answer.wrong(f"Close: right to {_figures(digits - 1)}, but the question asks for "
-                        f"{_figures(digits)}. Do not round before the end (keep the full "
-                        "precision of every intermediate number).")
+    return answer.wrong(_say("Close: right to {fewer}, but the question asks for {figures}. Do not "
+                             "round before the end (keep the full precision of every "
+                             "intermediate number).", fewer=_figures(digits - 1),
+                             figures=_figures(digits)))
 
 
 # ---- practice 1: SGD vs Momentum ----------------------------------------------------------------
@@ -210,7 +244,7 @@ def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=Fals
     __tracebackhide__ = True
     strict = _checks.boolean("strict", strict)
     graded = _checks.boolean("graded", graded)
-    answer = _Answer("Momentum's gains", strict, graded)
+    answer = _Answer(_say("Momentum's gains"), strict, graded)
     beta = _checks.scalar("beta", beta, 0.0, 0.99, high_open=False)
     missing = _missing(answer, [("steady_gain", steady_gain), ("alternating_gain", alternating_gain)])
     if missing is not None:
@@ -224,39 +258,39 @@ def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=Fals
     steady_ok = _agrees(steady, want_steady, digits)
     alternating_ok = _agrees(alternating, want_alternating, digits)
     if steady_ok and alternating_ok:
-        return answer.right("Right. Along the floor the gradients add up, across the valley they "
-                            "cancel: Momentum favours the direction the gradient keeps.")
+        return answer.right(_say("Right. Along the floor the gradients add up, across the valley they "
+                                 "cancel: Momentum favours the direction the gradient keeps."))
     if not steady_ok:
         if beta > 0 and _close(steady, want_steady - 1, rel):
-            return answer.wrong("The study note's 'past gradients weigh 9 times the current one' "
-                                "counts only the past. The gain is the whole velocity over one "
-                                "gradient: the current gradient is part of v too.")
+            return answer.wrong(_say("The study note's 'past gradients weigh 9 times the current one' "
+                                     "counts only the past. The gain is the whole velocity over one "
+                                     "gradient: the current gradient is part of v too."))
         if _close(steady, beta, rel) or _close(steady, 1 - beta, rel):
-            return answer.wrong("That is a weight, not a sum. In v = beta*v + g nothing is "
-                                "scaled down by (1 - beta): a steady g adds up, "
-                                "v = g + beta*g + beta^2*g + ... Sum that series.")
+            return answer.wrong(_say("That is a weight, not a sum. In v = beta*v + g nothing is "
+                                     "scaled down by (1 - beta): a steady g adds up, "
+                                     "v = g + beta*g + beta^2*g + ... Sum that series."))
         if _close(steady, 1.0, rel):
-            return answer.wrong("With v = beta*v + g the velocity keeps growing while the gradient "
-                                "stays the same: v = g + beta*g + beta^2*g + ...")
+            return answer.wrong(_say("With v = beta*v + g the velocity keeps growing while the gradient "
+                                     "stays the same: v = g + beta*g + beta^2*g + ..."))
         if _close(steady, want_alternating, rel):
-            return answer.wrong("Your steady gain is what the alternating gradient gives; a steady "
-                                "gradient never changes sign, so every term adds.")
-        return answer.wrong("Steady gain: " + ("too high. " if steady > want_steady else "too low. ")
-                            + "Write out v after 1, 2, 3 steps of the same g, then let the "
-                            "geometric series run to infinity.")
+            return answer.wrong(_say("Your steady gain is what the alternating gradient gives; a steady "
+                                     "gradient never changes sign, so every term adds."))
+        return answer.wrong(_say("Steady gain: {direction}. Write out v after 1, 2, 3 steps of the "
+                                 "same g, then let the geometric series run to infinity.",
+                                 direction=_direction(steady > want_steady)))
     if _close(alternating, want_steady, rel):
-        return answer.wrong("Your steady gain is right, but the alternating one equals it: with "
-                            "+g, -g, +g, ... the terms alternate in sign and partly cancel.")
+        return answer.wrong(_say("Your steady gain is right, but the alternating one equals it: with "
+                                 "+g, -g, +g, ... the terms alternate in sign and partly cancel."))
     if _close(alternating, 1.0, rel):
-        return answer.wrong("Your steady gain is right. With an alternating gradient the "
-                            "velocity is not just the latest gradient: v = g - beta*g + beta^2*g "
-                            "- ... Sum that series.")
+        return answer.wrong(_say("Your steady gain is right. With an alternating gradient the "
+                                 "velocity is not just the latest gradient: v = g - beta*g + beta^2*g "
+                                 "- ... Sum that series."))
     if _close(alternating, 1 - beta, rel) or _close(alternating, beta, rel):
-        return answer.wrong("Your steady gain is right. For the alternating one, sum "
-                            "g - beta*g + beta^2*g - ... (a geometric series with ratio -beta).")
-    return answer.wrong("Your steady gain is right; the alternating one is "
-                        + ("too high. " if alternating > want_alternating else "too low. ")
-                        + "Sum g - beta*g + beta^2*g - ... (ratio -beta).")
+        return answer.wrong(_say("Your steady gain is right. For the alternating one, sum "
+                                 "g - beta*g + beta^2*g - ... (a geometric series with ratio -beta)."))
+    return answer.wrong(_say("Your steady gain is right; the alternating one is {direction}. Sum "
+                             "g - beta*g + beta^2*g - ... (ratio -beta).",
+                             direction=_direction(alternating > want_alternating)))
 
 
 # ---- practice 2: Adam's bias correction ---------------------------------------------------------
@@ -288,7 +322,7 @@ def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=
     step = _checks.count("step", step, minimum=1)
     if step > 100_000:
         raise ValueError(f"step must be in [1, 100000], got {step}")
-    answer = _Answer(f"Bias correction at step {step}", strict, graded)
+    answer = _Answer(_say("Bias correction at step {step}", step=step), strict, graded)
     beta1 = _checks.scalar("beta1", beta1, 0.0, 1.0, low_open=True)
     beta2 = _checks.scalar("beta2", beta2, 0.0, 1.0, low_open=True)
     for name, beta in (("beta1", beta1), ("beta2", beta2)):      # the hints divide by beta**step
@@ -304,51 +338,51 @@ def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=
     digits = SIGNIFICANT_FIGURES["check_bias_correction"]
     m_ok, v_ok = _agrees(m_f, want_m, digits), _agrees(v_f, want_v, digits)
     if m_ok and v_ok:
-        return answer.right("Right." + (" Note which of the two corrections still matters at this "
-                                         "step, and which has all but vanished." if step > 1 else
-                                         " Before correction both moments are far too small."))
+        return answer.right(_say("Right. Note which of the two corrections still matters at this "
+                                 "step, and which has all but vanished.") if step > 1 else
+                            _say("Right. Before correction both moments are far too small."))
 
     def matches(m_value, v_value):
         return _close(m_f, m_value, rel) and _close(v_f, v_value, rel)
 
     if m_f <= 0 or v_f <= 0:
-        return answer.wrong("A correction factor is m_hat / m (and v_hat / v): dividing by "
-                            "1 - beta^t, a number between 0 and 1, makes the moment larger, so "
-                            "both factors are greater than 1.")
+        return answer.wrong(_say("A correction factor is m_hat / m (and v_hat / v): dividing by "
+                                 "1 - beta^t, a number between 0 and 1, makes the moment larger, so "
+                                 "both factors are greater than 1."))
     if not m_ok and not v_ok and matches(1.0, 1.0):
-        return answer.wrong("Factors of 1 mean no correction at all: you forgot the bias "
-                            "correction. m_hat = m / (1 - beta1^t) and v_hat = v / (1 - beta2^t).")
+        return answer.wrong(_say("Factors of 1 mean no correction at all: you forgot the bias "
+                                 "correction. m_hat = m / (1 - beta1^t) and v_hat = v / (1 - beta2^t)."))
     if matches(1 / want_m, 1 / want_v):
-        return answer.wrong("You gave 1 - beta^t, the number Adam divides by. The factor is how "
-                            "much that division enlarges the moment: its reciprocal.")
+        return answer.wrong(_say("You gave 1 - beta^t, the number Adam divides by. The factor is how "
+                                 "much that division enlarges the moment: its reciprocal."))
     if matches(beta1 ** step, beta2 ** step) or matches(1 / beta1 ** step, 1 / beta2 ** step):
-        return answer.wrong("You used beta^t. The correction divides by 1 - beta^t (t = the step "
-                            "number), not by beta^t.")
+        return answer.wrong(_say("You used beta^t. The correction divides by 1 - beta^t (t = the step "
+                                 "number), not by beta^t."))
     if matches(want_v, want_m):
-        return answer.wrong("Swapped: beta1 goes with the first moment m, beta2 with the second "
-                            "moment v.")
+        return answer.wrong(_say("Swapped: beta1 goes with the first moment m, beta2 with the second "
+                                 "moment v."))
     for other in (step - 1, step + 1):
         if other >= 1 and matches(*_adam_correction_factors(other, beta1, beta2)):
-            return answer.wrong("Off by one step: t counts the steps taken, including this one, so "
-                                "the first step has t = 1.")
+            return answer.wrong(_say("Off by one step: t counts the steps taken, including this one, so "
+                                     "the first step has t = 1."))
     if m_ok and _close(v_f, 1.0, rel):
-        return answer.wrong("m is right, but v needs its own correction too: "
-                            "v_hat = v / (1 - beta2^t).")
+        return answer.wrong(_say("m is right, but v needs its own correction too: "
+                                 "v_hat = v / (1 - beta2^t)."))
     if v_ok and not m_ok and _close(m_f, 1.0, rel) and step < 50:
-        return answer.wrong("v is right, but m needs its own correction too: "
-                            "m_hat = m / (1 - beta1^t).")
+        return answer.wrong(_say("v is right, but m needs its own correction too: "
+                                 "m_hat = m / (1 - beta1^t)."))
     if _agrees(m_f, want_m, digits - 1) and _agrees(v_f, want_v, digits - 1):
         return _not_precise(answer, digits)
     parts = []
     if not m_ok:
-        parts.append("m_hat_factor is " + ("too high" if m_f > want_m else "too low")
-                     + " (beta1 goes with m)")
+        parts.append(_say("m_hat_factor is {direction} (beta1 goes with m)",
+                          direction=_direction(m_f > want_m)))
     if not v_ok:
-        parts.append("v_hat_factor is " + ("too high" if v_f > want_v else "too low")
-                     + " (beta2 goes with v)")
-    return answer.wrong("; ".join(parts) + ". Compute 1 / (1 - beta^t) with t = the step number; "
-                        "for t = 100 a calculator or numpy helps (beta^100 is not small for "
-                        "beta = 0.999).")
+        parts.append(_say("v_hat_factor is {direction} (beta2 goes with v)",
+                          direction=_direction(v_f > want_v)))
+    return answer.wrong(_say("{parts}. Compute 1 / (1 - beta^t) with t = the step number; for "
+                             "t = 100 a calculator or numpy helps (beta^100 is not small for "
+                             "beta = 0.999).", parts="; ".join(parts)))
 
 
 # ---- practice 3: optimizer-state memory ---------------------------------------------------------
@@ -371,7 +405,7 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
     __tracebackhide__ = True
     strict = _checks.boolean("strict", strict)
     graded = _checks.boolean("graded", graded)
-    answer = _Answer("Optimizer-state memory", strict, graded)
+    answer = _Answer(_say("Optimizer-state memory"), strict, graded)
     n_params = _checks.scalar("n_params", n_params, 1.0, 1e18, high_open=False)
     given = dtype
     try:
@@ -399,40 +433,42 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
     sgd_ok = _agrees(sgd, want_sgd, digits, zero_tol=1e-6)
     adamw_ok = _agrees(adamw, want_adamw, digits, zero_tol=1e-6)
     if sgd_ok and adamw_ok:
-        return answer.right("Right. The weights (and, while training, the gradients) come on top "
-                            "of this.")
+        return answer.right(_say("Right. The weights (and, while training, the gradients) come on top "
+                                 "of this."))
     if near(sgd, weights) and near(adamw, want_adamw + weights):
-        return answer.wrong("Both numbers count the weights themselves. The question asks for the "
-                            "optimizer state: what the optimizer keeps between steps in addition "
-                            "to the weights (the study note's memory table counts the weights too).")
+        return answer.wrong(_say("Both numbers count the weights themselves. The question asks for the "
+                                 "optimizer state: what the optimizer keeps between steps in addition "
+                                 "to the weights (the study note's memory table counts the weights too)."))
     if near(adamw, want_adamw + 2 * weights):
-        return answer.wrong("Too much for AdamW: either you added the weights and the gradients "
-                            "(count only what AdamW keeps between steps), or you used 8 bytes per "
-                            "number (float32 has 4).")
-    scales = [(GB, "bytes: divide by 10^9 to get GB"),
-              (GB * 8, "bits: a float32 number is 4 bytes, and 1 GB is 10^9 bytes"),
-              (8.0, "gigabits: a float32 number is 4 bytes (32 bits); count bytes, not bits"),
-              (GB / 2**30, "GiB (2^30 bytes); the question asks for GB, 10^9 bytes"),
-              (1e3, "MB: 1 GB is 1000 MB")]
+        return answer.wrong(_say("Too much for AdamW: either you added the weights and the gradients "
+                                 "(count only what AdamW keeps between steps), or you used 8 bytes per "
+                                 "number (float32 has 4)."))
+    scales = [(GB, _say("bytes: divide by 10^9 to get GB")),
+              (GB * 8, _say("bits: a float32 number is 4 bytes, and 1 GB is 10^9 bytes")),
+              (8.0, _say("gigabits: a float32 number is 4 bytes (32 bits); count bytes, not bits")),
+              (GB / 2**30, _say("GiB (2^30 bytes); the question asks for GB, 10^9 bytes")),
+              (1e3, _say("MB: 1 GB is 1000 MB"))]
     for factor, what in scales:
         if near(adamw, want_adamw * factor) and (sgd_ok or near(sgd, want_sgd * factor)):
-            return answer.wrong(f"Right idea, wrong unit: your answer is in {what}.")
+            return answer.wrong(_say("Right idea, wrong unit: your answer is in {what}.",
+                                     what=what))
     if not adamw_ok:
         if near(adamw, weights):
-            return answer.wrong("AdamW keeps two numbers per parameter, the first moment m and the "
-                                "second moment v, both in the weights' precision (float32, 4 bytes).")
+            return answer.wrong(_say("AdamW keeps two numbers per parameter, the first moment m and the "
+                                     "second moment v, both in the weights' precision (float32, 4 bytes)."))
         if near(adamw, want_adamw + weights):
-            return answer.wrong("AdamW: you counted the weights as well. The optimizer state is "
-                                "only what AdamW adds: its moments m and v.")
-        return answer.wrong("AdamW is " + ("too high. " if adamw > want_adamw else "too low. ")
-                            + "Count the numbers AdamW stores per parameter (m and v), times 4 bytes "
-                            "for float32, times the number of parameters, then convert bytes to GB.")
+            return answer.wrong(_say("AdamW: you counted the weights as well. The optimizer state is "
+                                     "only what AdamW adds: its moments m and v."))
+        return answer.wrong(_say("AdamW is {direction}. Count the numbers AdamW stores per "
+                                 "parameter (m and v), times 4 bytes for float32, times the "
+                                 "number of parameters, then convert bytes to GB.",
+                                 direction=_direction(adamw > want_adamw)))
     if near(sgd, weights):
-        return answer.wrong("SGD: that is the size of the weights (or of the velocity that SGD "
-                            "with momentum keeps). Plain SGD, w = w - lr*g, keeps nothing "
-                            "between steps.")
-    return answer.wrong("SGD: plain SGD (w = w - lr*g) needs only the current gradient; what does "
-                        "it carry from one step to the next?")
+        return answer.wrong(_say("SGD: that is the size of the weights (or of the velocity that SGD "
+                                 "with momentum keeps). Plain SGD, w = w - lr*g, keeps nothing "
+                                 "between steps."))
+    return answer.wrong(_say("SGD: plain SGD (w = w - lr*g) needs only the current gradient; what does "
+                             "it carry from one step to the next?"))
 
 
 # ---- practice 4: the warmup + cosine schedule ---------------------------------------------------
@@ -450,34 +486,36 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     __tracebackhide__ = True
     strict = _checks.boolean("strict", strict)
     graded = _checks.boolean("graded", graded)
-    answer = _Answer("Warmup + cosine schedule", strict, graded)
+    answer = _Answer(_say("Warmup + cosine schedule"), strict, graded)
     schedule = warmup_cosine(peak_lr, warmup_steps, total_steps, min_lr)
     if values_at_steps is None or values_at_steps is Ellipsis:
-        return answer.wrong("Not answered yet: give the five learning rates, for steps "
-                            + ", ".join(map(str, PRACTICE_STEPS)) + ".")
+        return answer.wrong(_say("Not answered yet: give the five learning rates, for steps "
+                                 "{steps}.", steps=", ".join(map(str, PRACTICE_STEPS))))
     if isinstance(values_at_steps, dict):
         given = {}
         for step, value in values_at_steps.items():
             if _number(step) is None or _number(step) < 0:
-                return answer.wrong(f"The keys must be steps (whole numbers >= 0), got {step!r}.")
+                return answer.wrong(_say("The keys must be steps (whole numbers >= 0), got "
+                                         "{key}.", key=repr(step)))
             given[int(step)] = value
         absent = [s for s in PRACTICE_STEPS if s not in given]
         if absent:
-            return answer.wrong("Missing steps: " + ", ".join(map(str, absent)) + ".")
+            return answer.wrong(_say("Missing steps: {steps}.", steps=", ".join(map(str, absent))))
     else:
         values = list(np.asarray(values_at_steps, dtype=object).ravel()) \
             if not isinstance(values_at_steps, (list, tuple)) else list(values_at_steps)
         if len(values) != len(PRACTICE_STEPS):
-            return answer.wrong(f"Give {len(PRACTICE_STEPS)} values, one for each of the steps "
-                                + ", ".join(map(str, PRACTICE_STEPS)) + f"; got {len(values)}.")
+            return answer.wrong(_say("Give {n} values, one for each of the steps {steps}; got "
+                                     "{got}.", n=len(PRACTICE_STEPS), got=len(values),
+                                     steps=", ".join(map(str, PRACTICE_STEPS))))
         given = dict(zip(PRACTICE_STEPS, values))
     if any(v is None or v is Ellipsis for v in given.values()):
         empty = [str(s) for s, v in given.items() if v is None or v is Ellipsis]
-        return answer.wrong("Not answered yet for step(s) " + ", ".join(empty) + ".")
+        return answer.wrong(_say("Not answered yet for step(s) {steps}.", steps=", ".join(empty)))
     bad = [str(s) for s, v in given.items() if _number(v) is None]
     if bad:
-        return answer.wrong("Each learning rate must be a single finite number; not so at step(s) "
-                            + ", ".join(bad) + ".")
+        return answer.wrong(_say("Each learning rate must be a single finite number; not so at "
+                                 "step(s) {steps}.", steps=", ".join(bad)))
     steps = np.array(sorted(given))
     got = np.array([_number(given[s]) for s in steps])
     rel, abs_tol = 0.01, 1e-4 * peak_lr            # how near a typical mistake must be
@@ -494,8 +532,8 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     want = schedule(steps)
     wrong = ~agrees(want, digits)
     if not wrong.any():
-        return answer.right("Right. Note where the cosine's midpoint falls: half way through the "
-                            "decay, not half way through training.")
+        return answer.right(_say("Right. Note where the cosine's midpoint falls: half way through the "
+                                 "decay, not half way through training."))
 
     warm = steps < warmup_steps
     T = total_steps - warmup_steps
@@ -510,58 +548,59 @@ def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2
     linear = warmup_linear(peak_lr, warmup_steps, total_steps, min_lr)(steps)
     after = ~warm
     if matches(no_warmup) and not matches(want, warm):
-        return answer.wrong("Your schedule has no warmup: at step 0 the learning rate is still 0 "
-                            "and it rises in a straight line to the peak at the end of warmup.")
+        return answer.wrong(_say("Your schedule has no warmup: at step 0 the learning rate is still 0 "
+                                 "and it rises in a straight line to the peak at the end of warmup."))
     if matches(off_by_one) and not matches(want, warm):
-        return answer.wrong("Off by one in the warmup: at step 0 the learning rate is 0 "
-                            "(lr = peak * step / warmup_steps), so the very first step does not "
-                            "move the weights.")
+        return answer.wrong(_say("Off by one in the warmup: at step 0 the learning rate is 0 "
+                                 "(lr = peak * step / warmup_steps), so the very first step does not "
+                                 "move the weights."))
     if matches(from_min) and not matches(want, warm):
-        return answer.wrong("The warmup starts from 0, not from min_lr: min_lr is where the "
-                            "cosine ends.")
+        return answer.wrong(_say("The warmup starts from 0, not from min_lr: min_lr is where the "
+                                 "cosine ends."))
     if matches(want, warm):
         if matches(cosine_from_zero, after):
             rough = all(_agrees(a, b, digits - 1, zero_tol=abs_tol)
                         for a, b in zip(cosine_from_zero, want))
-            return answer.wrong("The warmup is right, but your cosine counts t from step 0. That "
-                                "is a convention, not a slip: it is timm's default "
-                                "(CosineLRScheduler with warmup_prefix=False)"
-                                + (f", and rounded to {_figures(digits - 1)} the two conventions "
-                                   "give the same values" if rough else "")
-                                + ". The question (and the note's formula) counts t from the "
-                                "end of warmup: t = step - warmup_steps, over "
-                                f"T = total_steps - warmup_steps = {T} steps; give "
-                                f"{_figures(digits)}.")
+            same = (_say(", and rounded to {fewer} the two conventions give the same values",
+                         fewer=_figures(digits - 1)) if rough else "")
+            return answer.wrong(_say("The warmup is right, but your cosine counts t from step 0. "
+                                     "That is a convention, not a slip: it is timm's default "
+                                     "(CosineLRScheduler with warmup_prefix=False){same}. The "
+                                     "question (and the note's formula) counts t from the end of "
+                                     "warmup: t = step - warmup_steps, over T = total_steps - "
+                                     "warmup_steps = {T} steps; give {figures}.", same=same, T=T,
+                                     figures=_figures(digits)))
         if matches(cosine_whole_T, after):
-            return answer.wrong("t is right (counted from the end of warmup), but T is not: the "
-                                "decay lasts total_steps - warmup_steps steps, so it reaches "
-                                "min_lr exactly at the last step.")
+            return answer.wrong(_say("t is right (counted from the end of warmup), but T is not: the "
+                                     "decay lasts total_steps - warmup_steps steps, so it reaches "
+                                     "min_lr exactly at the last step."))
         if matches(to_zero, after):
-            return answer.wrong("The cosine decays to min_lr, not to 0: "
-                                "lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T)).")
+            return answer.wrong(_say("The cosine decays to min_lr, not to 0: "
+                                     "lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T))."))
         if matches(linear, after):
-            return answer.wrong("That is a linear decay (BERT's). The question asks for the cosine "
-                                "shape, which stays high longer at first and flattens at the end.")
+            return answer.wrong(_say("That is a linear decay (BERT's). The question asks for the cosine "
+                                     "shape, which stays high longer at first and flattens at the end."))
     if agrees(want, digits - 1).all():
         return _not_precise(answer, digits)
     if np.any(got > peak_lr * (1 + rel)):
-        return answer.wrong("No value of this schedule exceeds the peak learning rate; check the "
-                            "factor 0.5 in lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T)).")
+        return answer.wrong(_say("No value of this schedule exceeds the peak learning rate; check the "
+                                 "factor 0.5 in lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T))."))
     first = int(np.flatnonzero(wrong)[0])
     step, value, target = int(steps[first]), got[first], want[first]
-    direction = "too high" if value > target else "too low"
+    direction = _direction(value > target)
     if step < warmup_steps:
-        phase = ("step {s} is in the warmup, where lr rises in a straight line from 0 at step 0 to "
-                 "the peak at step {w}").format(s=step, w=warmup_steps)
+        phase = _say("step {s} is in the warmup, where lr rises in a straight line from 0 at step 0 "
+                     "to the peak at step {w}", s=step, w=warmup_steps)
     elif step <= total_steps:
-        phase = ("step {s} is in the cosine decay: t = step - {w} out of T = {T}, and "
-                 "lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T))").format(
-                     s=step, w=warmup_steps, T=T)
+        phase = _say("step {s} is in the cosine decay: t = step - {w} out of T = {T}, and "
+                     "lr = min_lr + 0.5*(peak - min_lr)*(1 + cos(pi*t/T))", s=step, w=warmup_steps,
+                     T=T)
     else:
-        phase = "after the last step the schedule stays at min_lr"
+        phase = _say("after the last step the schedule stays at min_lr")
     wrong_steps = ", ".join(str(int(s)) for s in steps[wrong])
-    return answer.wrong(f"Not right at step(s) {wrong_steps}. At step {step} your value is "
-                        f"{direction}: {phase}.")
+    return answer.wrong(_say("Not right at step(s) {wrong_steps}. At step {step} your value is "
+                             "{direction}: {phase}.", wrong_steps=wrong_steps, step=step,
+                             direction=direction, phase=phase))
 
 
 EXPECTED_VALUE_FUNCTIONS = {

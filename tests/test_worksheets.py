@@ -615,11 +615,12 @@ def test_the_control_the_book_lib_does_state_answers():
 def test_the_student_folder_holds_only_the_modules_its_notebook_needs(generated):
     shipped = {p.name for p in (generated / NAME / "student" / "lib").glob("*.py")}
     # practice imports checkers, data, diagnosis, model, optimizers, plots, schedules, surfaces and
-    # training; they import _checks, plots and surfaces import convergence (the one definition
+    # training; they import _checks, plots and checkers import i18n (the presentation strings of
+    # the editions), plots and surfaces import convergence (the one definition
     # of "converged"), and training imports transformer inside train() (for clip_grad_norm, when a run clips;
     # the worksheet tool follows imports inside functions too). Nothing else is shipped.
     assert shipped == {"__init__.py", "_checks.py", "checkers.py", "convergence.py", "data.py",
-                       "diagnosis.py",
+                       "diagnosis.py", "i18n.py",
                        "model.py", "optimizers.py", "plots.py", "schedules.py", "surfaces.py",
                        "training.py", "transformer.py"}
     assert (generated / NAME / "student" / "lib" / "data" / "digits.csv.gz").is_file()
@@ -667,7 +668,8 @@ def test_every_source_with_nbgrader_cells_becomes_a_worksheet_and_is_indexed(gen
             (generated / "index.html").read_text()
     minutes = dict(re.findall(r"^\| ([^|]+?) \|[^|]+\|[^|]+\| about (\d+) min", index, re.M))
     assert int(minutes["Quiz: a constant schedule"]) < int(minutes["Practice: the study note's six problems"])
-    assert "2 worksheet(s), 23 points in all." in page and "minutes per point" in page
+    assert "2 worksheet(s), 23 points in all; 1 of them also in Korean." in page
+    assert "minutes per point" in page
 
 
 # --- faults: one line, exit status 1, nothing lost ---------------------------------------------------
@@ -828,3 +830,235 @@ def test_the_printable_page_embeds_the_korean_font(generated):
     assert base64.b64decode(face.group(1)) == FONT.read_bytes()
     assert "U+AC00-D7AF" in face.group(2)
     assert '--jp-content-font-family: "Optbook Korean", system-ui' in page
+
+
+# --- the Korean edition (issue 17) ------------------------------------------------------------------
+
+KO = Path("ko") / NAME
+
+
+def ko_notebook(out, version):
+    return nbformat.read(out / KO / version / f"{NAME}.ipynb", as_version=4)
+
+
+def text_blocks(source):
+    """(kind, text) of every paragraph and heading of a markdown cell, found by myst-parser's own
+    parser (list items and blockquotes included), code spans, math and URLs left out."""
+    md = tool.markdown_parser()
+    tokens = md.parse(source)
+    for i, token in enumerate(tokens):
+        if token.type in ("paragraph_open", "heading_open"):
+            yield token.type.split("_")[0], tokens[i + 1].content
+
+
+def untranslated(source):
+    """The blocks of ``source`` that have words to translate but no Hangul."""
+    from lib import i18n
+
+    found = []
+    for kind, text in text_blocks(source):
+        bare = re.sub(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|https?://\S+", " ", text, flags=re.S)
+        if i18n.has_words(bare) and not HANGUL.search(bare):
+            found.append((kind, text))
+    return found
+
+
+def untranslated_english(nb):
+    """Sentences of an English notebook's markdown with Hangul outside parentheses (the English
+    edition gives the note's Korean terms in parentheses only)."""
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return HANGUL.findall(re.sub(r"\([^()]*\)", " ", text))
+
+
+def test_the_korean_edition_is_written_beside_the_english_one(generated):
+    for rel in (f"student/{NAME}.ipynb", f"student/{NAME}.html", f"teacher/{NAME}.ipynb",
+                "student/lib/checkers.py", "student/lib/i18n.py",
+                "student/locales/ko/LC_MESSAGES/figures.po", "student/_static/fonts/optbook-korean.otf",
+                "student/_static/fonts/OFL.txt", "student/polib.py", "student/polib-LICENSE.txt"):
+        assert (generated / KO / rel).is_file(), rel
+    # The quiz has no Korean catalogue: English only, and said so (not an error).
+    assert not (generated / "ko" / QUIZ).exists()
+    manifest = json.loads((generated / tool.MANIFEST).read_text())
+    assert f"ko/{NAME}/student/{NAME}.ipynb" in manifest
+    # The English edition is what it was: no Korean word, no language setting in its lib copy.
+    english = notebook(generated, "student")
+    assert english.cells[0].source.startswith("# Practice:") and not untranslated_english(english)
+    assert "OPTBOOK_LANG" not in (generated / NAME / "student" / "lib" / "__init__.py").read_text()
+
+
+def test_the_korean_notebooks_have_every_block_translated_and_the_same_code(generated):
+    for version in ("student", "teacher"):
+        korean, english = ko_notebook(generated, version), notebook(generated, version)
+        nbformat.validate(korean)
+        markdown = [c for c in korean.cells if c.cell_type == "markdown"]
+        assert len(markdown) >= 10
+        blocks = [b for c in markdown for b in text_blocks(c.source)]
+        assert len(blocks) >= 40, len(blocks)
+        for cell in markdown:
+            left = untranslated(cell.source)
+            assert not left, f"{version}: English left in cell {cell.id}: {left[:2]}"
+        text = "\n".join(c.source for c in korean.cells)
+        for myst in ("{glue", "{doc}", "{cite}", "{exercise}", "{solution}", "{admonition}", "```{"):
+            assert myst not in text, f"{version}: MyST markup {myst!r} left"
+        # One source, two editions: the same cells, the same code, the same nbgrader metadata.
+        assert [c.cell_type for c in korean.cells] == [c.cell_type for c in english.cells]
+        assert [c.source for c in korean.cells if c.cell_type == "code"] == \
+            [c.source for c in english.cells if c.cell_type == "code"]
+        assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in korean.cells] == \
+            [c.metadata.get("nbgrader", {}).get("grade_id") for c in english.cells]
+        # The glued numbers are the English edition's: the same numbers appear in both.
+        numbers = lambda nb: sorted(re.findall(r"(?<![\w.])\d+\.\d+(?:e[-+]?\d+)?", "\n".join(
+            c.source for c in nb.cells if c.cell_type == "markdown")))
+        assert numbers(korean) == numbers(english), version
+    assert korean.cells[0].source.startswith("# 연습:")
+
+
+def test_the_korean_student_notebook_has_no_solutions(generated):
+    teacher, student = ko_notebook(generated, "teacher"), ko_notebook(generated, "student")
+    student_source = "\n".join(c.source for c in student.cells)
+    page = page_text((generated / KO / "student" / f"{NAME}.html").read_text())
+    code_lines, answers, _ = solution_texts(nbformat.read(SOURCE, as_version=4))
+    for line in code_lines:
+        assert line not in student_source and words(line) not in page, line
+    model_answers = [c.source for c in teacher.cells
+                     if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(model_answers) == len(answers)
+    for answer in model_answers:
+        assert "모범 답안" in answer
+        plain = re.sub(r"[*_`$\\]", "", answer)
+        chunks = [words(c) for c in re.split(r"(?<=[.:;!?다])\s+", plain) if len(words(c)) >= 30]
+        assert chunks
+        for chunk in chunks:
+            assert chunk not in words(re.sub(r"[*_`$\\]", "", student_source)), chunk
+            assert chunk not in page, chunk
+    stub = tool.say("YOUR ANSWER HERE", "ko")
+    assert HANGUL.search(stub) and student_source.count(stub) == len(answers)
+
+
+@pytest.fixture(scope="module")
+def korean_run(generated, tmp_path_factory):
+    """The Korean student folder, copied, answered wrong the usual way and run as a student would:
+    nothing set by hand (the folder's lib copy sets the language)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("ko-student") / "student"
+    shutil.copytree(generated / KO / "student", folder)
+    nb = ko_notebook(generated, "student")
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in WRONG_ANSWERS and grade_id != "bias-answer":
+            cell.source = WRONG_ANSWERS[grade_id]
+    env = {k: os.environ.pop(k) for k in ("OPTBOOK_LANG", "OPTBOOK_EDITIONS") if k in os.environ}
+    try:
+        return run_notebook(nb, folder)
+    finally:
+        os.environ.update(env)
+
+
+def check_outputs(nb):
+    out = {}
+    for cell in check_cells(nb):
+        texts = [o.get("data", {}).get("text/plain", "") + o.get("data", {}).get("text/html", "")
+                 + o.get("text", "") for o in cell.outputs]
+        out[cell.metadata["nbgrader"]["grade_id"]] = "\n".join(texts)
+    return out
+
+
+def test_the_korean_checks_give_korean_verdicts_and_hints(korean_run):
+    outputs = check_outputs(korean_run)
+    assert set(outputs) >= set(WRONG_HINTS)
+    # The hints of the usual mistakes, in Korean (their msgstr in figures.po), never the English.
+    korean_hints = {"valley-check": "과거만 센 것이다", "memory-check": "가중치 자체를 셌다",
+                    "schedule-check": "timm의 기본값", "bias-check-1": "아직 답하지 않았다",
+                    "bias-check-100": "아직 답하지 않았다"}
+    for grade_id, hint in korean_hints.items():
+        assert "✗" in outputs[grade_id] and hint in outputs[grade_id], (grade_id, outputs[grade_id][:300])
+        assert HANGUL.search(outputs[grade_id])
+        assert WRONG_HINTS[grade_id] not in outputs[grade_id]
+        assert "Not answered yet" not in outputs[grade_id]
+    # The verdict names the exercise in Korean, too.
+    assert "옵티마이저 상태의 메모리" in outputs["memory-check"]
+
+
+def test_the_korean_figures_are_drawn_in_korean(korean_run, generated):
+    def labels(nb):
+        return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if "image/png" in o.get("data", {})]
+    figures = labels(korean_run)
+    assert len(figures) >= 3
+    # The printable page's figures differ from the English page's (same data, Korean labels).
+    import base64
+    english = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)",
+                         (generated / NAME / "student" / f"{NAME}.html").read_text())
+    korean = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)",
+                        (generated / KO / "student" / f"{NAME}.html").read_text())
+    assert len(korean) == len(english) >= 3
+    big = [(e, k) for e, k in zip(english, korean) if len(base64.b64decode(e)) > 5_000]
+    assert len(big) >= 3 and all(e != k for e, k in big)
+
+
+def test_the_korean_printable_page_has_hangul_and_its_embedded_font_covers_it(generated):
+    from fontTools.ttLib import TTFont
+
+    raw = (generated / KO / "student" / f"{NAME}.html").read_text()
+    text = page_text(raw)
+    assert '<html lang="ko"' in raw
+    assert "이름:" in text and "날짜:" in text and "연습 문제 1" in text
+    assert len(HANGUL.findall(text)) > 2_000
+    external = re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//[^"'\s>]+""", raw, re.I)
+    assert not external, external[:5]
+    face = re.search(r'@font-face \{ font-family: "Optbook Korean";.*?src: url\(data:font/woff;base64,'
+                     r'([A-Za-z0-9+/=]+)\)', raw)
+    assert face, "no embedded @font-face"
+    import base64
+    import io
+    assert base64.b64decode(face.group(1)) == FONT.read_bytes()
+    covered = {chr(c) for c in TTFont(io.BytesIO(base64.b64decode(face.group(1))))["cmap"].getBestCmap()}
+    missing = sorted(set(HANGUL.findall(text)) - covered)
+    assert not missing, ("the embedded font lacks " + "".join(missing)
+                         + ": run tools/make_korean_font.py (needs Debian's fonts-noto-cjk)")
+    assert "celltag_answer" in raw and "celltag_new-page" in raw and "optbook-check" not in raw
+
+
+def test_the_index_lists_both_editions(generated):
+    index = (generated / "index.md").read_text()
+    page = (generated / "index.html").read_text()
+    assert "| Practice: the study note's six problems | 6 | 20 (9 + 11) | about" in index
+    assert re.search(r"^\| 연습: 학습 노트의 여섯 문제 \| 6 \| 20 \(9 \+ 11\) \| about \d+ min \|.*"
+                     r"\| 한국어 \(Korean\) \|$", index, re.M)
+    for rel in (f"ko/{NAME}/student/{NAME}.ipynb", f"ko/{NAME}/student/{NAME}.html",
+                f"ko/{NAME}/teacher/{NAME}.ipynb"):
+        assert f"({rel})" in index and f'href="{rel}"' in page and (generated / rel).is_file()
+    assert '<tr lang="ko">' in page
+
+
+def test_a_paragraph_without_a_translation_is_an_error_naming_it():
+    source = nbformat.read(SOURCE, as_version=4)
+    messages = tool.page_messages(SOURCE, "ko")
+    # A paragraph inside the {exercise} directive of the memory question (parsed in its turn).
+    msgid = next(m for m in messages if m.startswith("A model with 7 billion parameters"))
+    cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                == "memory-statement")
+    assert "{exercise}" in cell.source and msgid not in cell.source       # its lines are wrapped
+    del messages[msgid]
+    with pytest.raises(tool.WorksheetError) as error:
+        tool.translate_source(source, messages, "ko", "book/practice.ipynb")
+    message = str(error.value)
+    assert "book/practice.ipynb" in message and "memory-statement" in message
+    assert msgid[:30] in message and "no ko translation" in message
+
+
+def test_the_translator_follows_the_token_line_maps():
+    # A list item over three indented lines, a heading, a directive with options and a title,
+    # a math block and code: each block found by its line map, its msgid its lines joined.
+    source = ("## Two steps\n\n```{admonition} A title\n:class: dropdown\n\n1. First item, which\n"
+              "   runs over *two* lines\n   and a third.\n2. `code` only\n\n$$\nx = 1\n$$\n```\n\n"
+              "> Quoted text\n> on two lines.\n")
+    messages = {"Two steps": "두 스텝", "A title": "제목",
+                "First item, which runs over *two* lines and a third.": "첫째 항목, *두* 줄.",
+                "`code` only": "`code`만", "Quoted text on two lines.": "두 줄의 인용."}
+    translator = tool.MystTranslator(messages, "ko", "test")
+    out = translator.text(source)
+    assert out == ("## 두 스텝\n\n```{admonition} 제목\n:class: dropdown\n\n1. 첫째 항목, *두* 줄.\n"
+                   "2. `code`만\n\n$$\nx = 1\n$$\n```\n\n> 두 줄의 인용.\n")
+    assert translator.used == set(messages)

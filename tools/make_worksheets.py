@@ -180,9 +180,10 @@ class MystConverter:
     ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "attention",
                    "danger", "error", "seealso"}
 
-    def __init__(self, glue=None, bib=None):
+    def __init__(self, glue=None, bib=None, lang="en"):
         self.glue = glue or {}
         self.bib = bib
+        self.lang = lang
         self.exercises = {}                          # label -> (number, title)
 
     def cell(self, source):
@@ -220,14 +221,16 @@ class MystConverter:
         if name == "exercise":
             number = len(self.exercises) + 1
             self.exercises[options.get("label", f"exercise-{number}")] = (number, arg)
-            heading = f"**Exercise {number}" + (f" ({arg})" if arg else "") + ".**"
+            heading = f"**{say('Exercise {number}', self.lang, number=number)}" + (
+                f" ({arg})" if arg else "") + ".**"
             return [heading, "", text]
         if name == "solution":
             number, title = self.exercises.get(arg, (None, ""))
-            heading = "**Model answer" + (f" to exercise {number}" if number else "") + ".**"
+            heading = ("**" + (say("Model answer to exercise {number}", self.lang, number=number)
+                               if number else say("Model answer", self.lang)) + ".**")
             return [heading, "", text]
         if name == "admonition" or name in self.ADMONITIONS:
-            title = arg if name == "admonition" else name.capitalize()
+            title = arg if name == "admonition" else say(name.capitalize(), self.lang)
             quoted = [f"> {line}" if line else ">" for line in text.split("\n")]
             return [f"> **{title}.**", ">"] + quoted
         if name == "bibliography":
@@ -245,7 +248,7 @@ class MystConverter:
             target = re.match(r"^(?P<label>.*?)\s*<(?P<target>[^>]+)>$", text)
             if target:
                 return target["label"]
-            return f"*{doc_title(text)}*" if role == "doc" else text
+            return f"*{doc_title(text, self.lang)}*" if role == "doc" else text
         if role == "cite":
             return self.cite(text)
         if role == "math":
@@ -258,7 +261,17 @@ class MystConverter:
         key, _, fmt = text.partition(":")
         if key not in self.glue:
             raise ValueError(f"no glued value named {key!r} (the source must glue it)")
-        return format_plain_text(self.glue[key], fmt or "s")
+        value = self.glue[key]
+        if self.lang != "en":                        # a glued phrase (not a number) is translated
+            try:
+                literal = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                literal = None
+            if isinstance(literal, str) and _has_words(literal):
+                from lib import i18n
+
+                value = repr(i18n.translate(literal, self.lang))
+        return format_plain_text(value, fmt or "s")
 
     def cite(self, keys):
         if self.bib is None:
@@ -277,8 +290,16 @@ class MystConverter:
         return "(" + "; ".join(parts) + ")"
 
 
-def doc_title(name):
-    """The title (first heading) of the book's document ``name``, as Sphinx would show a link."""
+def doc_title(name, lang="en"):
+    """The title (first heading) of the book's document ``name``, as Sphinx would show a link (in
+    ``lang``: the heading's translation from that page's catalogue)."""
+    if lang != "en":
+        english = doc_title(name)
+        messages = page_messages(BOOK / name, lang) or {}
+        if english not in messages:
+            raise ValueError(f"the title of {name!r} ({english!r}) has no {lang} translation in "
+                             f"{page_catalogue_path(BOOK / name, lang).relative_to(ROOT)}")
+        return messages[english]
     for suffix in (".ipynb", ".md"):
         path = BOOK / f"{name}{suffix}"
         if path.exists():
@@ -292,11 +313,197 @@ def doc_title(name):
     return name
 
 
+# ---- the Korean edition: markdown translated from the page's catalogue ---------------------------
+
+EDITIONS = ("en", "ko")
+"""The editions of every worksheet: English (the source) and each language with a catalogue of the
+source's page (``locales/<lang>/LC_MESSAGES/book/NAME.po``)."""
+LOCALES = ROOT / "locales"
+EDITION_NAMES = {"en": "English", "ko": "한국어"}
+MYST_EXTENSIONS = {"colon_fence", "dollarmath"}     # Jupyter Book's, those that change block structure
+
+
+def page_catalogue_path(source, lang):
+    return LOCALES / lang / "LC_MESSAGES" / "book" / f"{Path(source).stem}.po"
+
+
+def page_messages(source, lang):
+    """``{msgid: msgstr}`` of the page catalogue of ``source`` in ``lang`` (translated, not fuzzy
+    entries), or None if the page has no catalogue in that language."""
+    import polib
+
+    path = page_catalogue_path(source, lang)
+    if not path.is_file():
+        return None
+    try:
+        entries = polib.pofile(str(path))
+    except (OSError, ValueError) as error:
+        raise WorksheetError(f"{path} is not a readable catalogue ({' '.join(str(error).split())[:120]}); "
+                             "check it with `msgfmt -c`") from None
+    return {e.msgid: e.msgstr for e in entries if e.msgstr and not e.fuzzy and not e.obsolete}
+
+
+def say(message, lang, **values):
+    """A worksheet's own words (headings, stubs, the index page) in ``lang``: the msgid ``message``
+    of ``locales/<lang>/LC_MESSAGES/figures.po`` (lib.i18n's catalogue), ``{name}`` filled in."""
+    text = message
+    if lang != "en":
+        from lib import i18n
+
+        catalogue = i18n.catalogue(lang)
+        text = catalogue.exact.get(message) or catalogue.by_msgid.get(message)
+        if not text:
+            raise WorksheetError(f"{message!r} is not in {i18n.catalogue_path(lang).relative_to(ROOT)}: "
+                                 "add it and its translation")
+    return text.format(**values) if values else text
+
+
+def markdown_parser():
+    """myst-parser's own markdown-it parser, as the book's build sets it up (block structure)."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    return create_md_parser(MdParserConfig(enable_extensions=MYST_EXTENSIONS), RendererHTML)
+
+
+class MystTranslator:
+    """Replace each paragraph, heading and list item of MyST source by its translation.
+
+    The source is parsed with myst-parser's markdown-it parser; every ``paragraph`` and ``heading``
+    token's line map locates its lines, and its inline content, lines joined by spaces, is the
+    msgid (as Sphinx's gettext extraction makes it). Directive bodies (``{exercise}``,
+    ``{solution}``, admonitions) are parsed in their turn; a directive's title comes from the page
+    catalogue or, failing that, from lib.i18n's (``figures.po``). Math blocks and code are kept.
+    A block whose msgid has no translation is an error that names it: never English left in a
+    translated worksheet.
+    """
+
+    LABEL_ARGUMENTS = {"solution"}                 # their argument is a label, not a title
+
+    def __init__(self, messages, lang, where):
+        self.messages = messages
+        self.lang = lang
+        self.where = where
+        self.used = set()
+        self.md = markdown_parser()
+
+    def lookup(self, msgid, what):
+        if msgid in self.messages:
+            self.used.add(msgid)
+            return self.messages[msgid]
+        raise WorksheetError(f"{self.where}: {what} has no {self.lang} translation: "
+                             f"{textwrap_short(msgid)!r}; add it to the page's catalogue "
+                             "(`make translations`, then translate the new message)")
+
+    def text(self, source, cell_id="?"):
+        lines = source.split("\n")
+        edits = []
+        tokens = self.md.parse(source)
+        for i, token in enumerate(tokens):
+            if token.map is None:
+                continue
+            if token.type in ("paragraph_open", "heading_open"):
+                inline = tokens[i + 1]
+                msgid = " ".join(inline.content.split("\n")).strip()
+                if not msgid:
+                    continue
+                what = f"the {'heading' if token.type == 'heading_open' else 'paragraph'} of cell {cell_id!r}"
+                start, end = token.map
+                first = inline.content.split("\n")[0]
+                at = lines[start].find(first)
+                if at < 0:
+                    raise WorksheetError(f"{self.where}: cannot locate {what} in its lines: "
+                                         f"{textwrap_short(msgid)!r}")
+                edits.append((start, end, [lines[start][:at] + self.lookup(msgid, what)]))
+            elif token.type in ("fence", "colon_fence") and token.info.strip().startswith("{"):
+                edits.append((*token.map, self.directive(lines, token, cell_id)))
+        for start, end, new in sorted(edits, reverse=True):
+            lines[start:end] = new
+        return "\n".join(lines)
+
+    def directive(self, lines, token, cell_id):
+        start, end = token.map
+        opening = lines[start]
+        match = re.match(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$",
+                         opening)
+        if match is None:
+            raise WorksheetError(f"{self.where}: cell {cell_id!r}: cannot read the directive line "
+                                 f"{opening!r}")
+        name, arg = match["name"], match["arg"].strip()
+        if arg and name not in self.LABEL_ARGUMENTS and _has_words(arg):
+            if arg in self.messages:
+                arg = self.lookup(arg, f"the title of a {{{name}}} in cell {cell_id!r}")
+            else:
+                arg = say(arg, self.lang)
+        body = token.content.split("\n")
+        if body and body[-1] == "":
+            body = body[:-1]
+        options = []
+        while body and MystConverter.OPTION.match(body[0]):
+            options.append(body.pop(0))
+        inner = self.text("\n".join(body), cell_id).split("\n") if body else []
+        closed = end - 1 > start and lines[end - 1].strip() == match["fence"]
+        indent = match["indent"]
+        out = [f"{indent}{match['fence']}{{{name}}}" + (f" {arg}" if arg else "")]
+        out += [indent + line if line else line for line in options + inner]
+        if closed:
+            out.append(lines[end - 1])
+        return out
+
+
+def _has_words(text):
+    from lib import i18n
+
+    return i18n.has_words(text)
+
+
+def textwrap_short(text, width=100):
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def translate_source(source_nb, messages, lang, where):
+    """A copy of ``source_nb`` with every markdown cell (but the book-only ones) in ``lang``; every
+    message of the catalogue that these cells use is looked up, none is guessed."""
+    translator = MystTranslator(messages, lang, where)
+    nb = copy.deepcopy(source_nb)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or BOOK_ONLY_TAGS & set(cell.metadata.get("tags", [])):
+            continue
+        cell.source = translator.text(cell.source, cell.get("id", "?"))
+    return nb
+
+
+EDITION_SETTING = '''
+# This copy of the library belongs to a worksheet's {name} edition (tools/make_worksheets.py):
+# its figures and the checks' verdicts and hints are in that language, with no step for the learner.
+import os as _os
+
+_os.environ.setdefault("OPTBOOK_LANG", "{lang}")
+del _os
+
+# In a kernel, matplotlib's inline backend registers its figure printer only at the first figure,
+# after lib.plots.use_house_style() has asked lib.i18n to draw figures in this language; so the
+# backend is started here, before that (a workaround while lib.i18n.install does not start it).
+try:
+    from IPython import get_ipython as _get_ipython
+except ImportError:
+    _get_ipython = None
+if _get_ipython is not None and _get_ipython() is not None:
+    import matplotlib.pyplot as _plt
+
+    _plt.close(_plt.figure())
+    del _plt
+del _get_ipython
+'''
+
+
 # ---- the three versions -------------------------------------------------------------------------
 
-def worksheet_notebook(source_nb, glue):
-    """The teacher notebook: the source without its book-only cells, in plain Markdown, no outputs."""
-    convert = MystConverter(glue)
+def worksheet_notebook(source_nb, glue, lang="en"):
+    """The teacher notebook: the source without its book-only cells, in plain Markdown, no outputs
+    (``source_nb`` already translated for another edition than English: :func:`translate_source`)."""
+    convert = MystConverter(glue, lang=lang)
     nb = copy.deepcopy(source_nb)
     cells = []
     for cell in nb.cells:
@@ -311,7 +518,7 @@ def worksheet_notebook(source_nb, glue):
     return nb
 
 
-def student_notebook(teacher_nb):
+def student_notebook(teacher_nb, lang="en"):
     """nbgrader's preprocessors, as ``nbgrader generate_assignment`` runs them (without its
     database): solutions cleared, hidden tests and mark schemes removed, cells locked, outputs
     cleared, checksums recorded, metadata validated."""
@@ -322,11 +529,18 @@ def student_notebook(teacher_nb):
     resources = {}
     # The stub keeps the cell runnable: the learner's placeholders (`answer = None`) stay above
     # it, so the check below says "not answered yet" instead of a NotImplementedError.
-    steps = [ClearSolutions(code_stub={"python": "# YOUR CODE HERE"}), ClearHiddenTests(),
+    stub = {} if lang == "en" else {"text_stub": say("YOUR ANSWER HERE", lang)}
+    steps = [ClearSolutions(code_stub={"python": "# YOUR CODE HERE"}, **stub), ClearHiddenTests(),
              ClearMarkScheme(), LockCells(), ClearOutput(), ComputeChecksums(), CheckCellMetadata()]
     for step in steps:
         nb, resources = step.preprocess(nb, resources)
     return nb
+
+
+def exercise_heading(lang):
+    """The start of an exercise's heading in a worksheet of ``lang`` ("**Exercise 3")."""
+    word = say("Exercise {number}", lang).split("{number}")[0]
+    return re.compile(r"^\*\*" + re.escape(word) + r"\d+", re.M)
 
 
 def is_graded_or_answer(cell):
@@ -334,7 +548,7 @@ def is_graded_or_answer(cell):
     return bool(meta.get("grade") or meta.get("solution"))
 
 
-def printable_notebook(student_nb, workdir):
+def printable_notebook(student_nb, workdir, lang="en"):
     """The student notebook executed for print: the experiments' figures and printouts kept, the
     answer and check cells left empty (their outputs would be the "not answered yet" errors)."""
     executed = execute(student_nb, workdir, allow_errors=True)
@@ -344,7 +558,7 @@ def printable_notebook(student_nb, workdir):
             cell.outputs = []
         if cell.metadata.get("nbgrader", {}).get("solution"):
             tags.append("answer")                                 # room to write
-        if cell.cell_type == "markdown" and re.search(r"^\*\*Exercise \d", cell.source, re.M):
+        if cell.cell_type == "markdown" and exercise_heading(lang).search(cell.source):
             tags.append("new-page")                               # one exercise per page
     for cell in executed.cells:
         if cell.cell_type == "code":
@@ -385,7 +599,7 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {% block notebook_css %}{{ super() }}<style type="text/css">{{ resources.optbook_css }}</style>
 {% endblock notebook_css %}
 {%- block body_header -%}{{ super() }}
-<div class="optbook-worksheet-head"><span>Name:</span><span>Date:</span></div>
+<div class="optbook-worksheet-head"><span>{{ resources.optbook_name }}</span><span>{{ resources.optbook_date }}</span></div>
 {%- endblock body_header -%}
 """
 
@@ -417,21 +631,24 @@ def font_css():
             f'--jp-code-font-family: var(--jp-code-font-family-default), "{FONT_FAMILY}"; }}\n')
 
 
-def printable_html(nb, title):
-    """A self-contained HTML page of ``nb``: inline CSS, inline MathJax, images as data URIs."""
+def printable_html(nb, title, lang="en"):
+    """A self-contained HTML page of ``nb``: inline CSS, inline MathJax, images as data URIs (the
+    Korean font embedded: its Hangul renders without a CJK font on the machine)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"printable.j2": TEMPLATE})],
                             template_file="printable.j2", exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+                            exclude_output_prompt=True, language_code=lang)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"remove-input"}),
                                    enabled=True)
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title
     resources = {"optbook_mathjax": base64.b64encode(mathjax_source()).decode("ascii"),
-                 "optbook_css": font_css() + PRINT_CSS}
+                 "optbook_css": font_css() + PRINT_CSS,
+                 "optbook_name": html.escape(say("Name:", lang)),
+                 "optbook_date": html.escape(say("Date:", lang))}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
@@ -573,8 +790,38 @@ def scrub_python(source, patterns):
     return scrubbed
 
 
-def student_library(nb, glue):
-    """``{path: bytes}`` of the library files ``nb`` needs, scrubbed of the worked answers."""
+SUPPORT_FILES = {"lib/plots.py": ["_static/fonts/optbook-korean.otf", "_static/fonts/OFL.txt"]}
+"""Files beside ``lib/`` that a needed module reads (paths relative to the book's root, as the
+module finds them): the house style's Korean font, with its licence."""
+
+
+def support_files(modules, lang):
+    """``{path: bytes}`` of what the needed ``modules`` read besides themselves, for ``lang``: the
+    font (:data:`SUPPORT_FILES`), and in another edition than English lib.i18n's catalogue and
+    polib, which reads it (pure Python, MIT; shipped with its licence, so the folder still needs
+    only Jupyter, numpy and matplotlib)."""
+    files = {}
+    for module, needs in SUPPORT_FILES.items():
+        if module in modules:
+            files.update({rel: (ROOT / rel).read_bytes() for rel in needs})
+    if lang != "en" and "lib/i18n.py" in modules:
+        import polib
+
+        from lib import i18n
+
+        files[str(i18n.catalogue_path(lang).relative_to(ROOT))] = i18n.catalogue_path(lang).read_bytes()
+        origin = Path(polib.__file__)
+        files["polib.py"] = origin.read_bytes()
+        licences = sorted(origin.parent.glob("polib-*.dist-info/LICENSE*"))
+        if licences:
+            files["polib-LICENSE.txt"] = licences[0].read_bytes()
+    return files
+
+
+def student_library(nb, glue, lang="en"):
+    """``{path: bytes}`` of the library files ``nb`` needs, scrubbed of the worked answers, and
+    the files they read (:func:`support_files`). In another edition than English the copy's
+    ``lib/__init__.py`` sets the kernel's language (:data:`EDITION_SETTING`)."""
     patterns = answer_patterns(glue)
     files = {}
     for rel in needed_library(nb):
@@ -586,7 +833,10 @@ def student_library(nb, glue):
             text = "".join(line for line in text.splitlines(keepends=True)
                            if not any(p.search(line) for p in patterns))
             data = text.encode("utf-8")
+        if rel == "lib/__init__.py" and lang != "en":
+            data += EDITION_SETTING.format(name=EDITION_NAMES[lang], lang=lang).encode("utf-8")
         files[rel] = data
+    files.update(support_files(set(files), lang))
     return files
 
 
@@ -594,57 +844,95 @@ def notebook_bytes(nb):
     return (nbformat.writes(nb) + "\n").encode("utf-8")
 
 
-def build_worksheet(source, log=print, info=None):
-    """All files of one worksheet, as ``{path relative to the output folder: bytes}``.
+def edition_folder(name, lang):
+    """Where a worksheet's edition goes, relative to the output folder: ``NAME`` for English (as
+    before there were editions), ``LANG/NAME`` for another (``ko/practice``)."""
+    return name if lang == "en" else f"{lang}/{name}"
 
-    ``info``, a dict, is filled in with what the index page lists (see :func:`worksheet_info`).
-    Raises :class:`WorksheetError` for a fault in the source."""
+
+def build_worksheet(source, log=print, infos=None, editions=EDITIONS):
+    """All files of one worksheet, every edition, as ``{path relative to the output folder: bytes}``.
+
+    The source is executed once, for its glued numbers; each edition is then made from it (English
+    from the source, another language from the source with its markdown translated by the page's
+    catalogue, :func:`translate_source`) and its student version executed once for the printable
+    page. An edition whose page has no catalogue is left out, with a message. ``infos``, a list,
+    gets one dict per edition made, with what the index page lists (see :func:`worksheet_info`).
+    Raises :class:`WorksheetError` for a fault in the source or in a translation."""
     source = Path(source)
     name = source.stem
     source_nb = read_notebook(source)
     check_solution_regions(source_nb, source)
     shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
+    catalogues = {}
+    for lang in editions:
+        if lang != "en":
+            catalogues[lang] = page_messages(source, lang)
+            if catalogues[lang] is None:
+                log(f"{name}: no {EDITION_NAMES.get(lang, lang)} edition (no catalogue "
+                    f"{page_catalogue_path(source, lang).relative_to(ROOT)})")
     log(f"{name}: executing {shown} for its glued numbers")
     try:
         glue = glue_values(execute(source_nb, source.parent))
     except WorksheetError as error:
         raise WorksheetError(f"{shown}: {error}") from None
+    files = {}
+    for lang in editions:
+        if lang == "en":
+            edition_nb = source_nb
+        elif catalogues[lang] is None:
+            continue
+        else:
+            edition_nb = translate_source(source_nb, catalogues[lang], lang, shown)
+        info = {}
+        files.update(build_edition(name, shown, edition_nb, glue, lang, log, info))
+        if infos is not None:
+            infos.append(info)
+    return files
+
+
+def build_edition(name, shown, source_nb, glue, lang, log, info):
+    """The files of one edition of a worksheet (see :func:`build_worksheet`)."""
+    folder = edition_folder(name, lang)
     try:
-        teacher = worksheet_notebook(source_nb, glue)
+        teacher = worksheet_notebook(source_nb, glue, lang)
     except ValueError as error:
         raise WorksheetError(f"{shown}: {error}") from None
     try:
-        student = student_notebook(teacher)
+        student = student_notebook(teacher, lang)
+    except WorksheetError:
+        raise
     except Exception as error:                       # nbgrader's own complaints about the cells
         raise WorksheetError(f"{shown}: nbgrader cannot make the student version: "
                              f"{' '.join(str(error).split())[:200]}") from None
-    lib = student_library(student, glue)
+    lib = student_library(student, glue, lang)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         for rel, data in lib.items():
             (Path(workdir) / rel).parent.mkdir(parents=True, exist_ok=True)
             (Path(workdir) / rel).write_bytes(data)
-        log(f"{name}: executing the student version (with the bundled lib) for the printable page")
+        log(f"{folder}: executing the student version (with the bundled lib) for the printable page")
         try:
-            printable = printable_notebook(student, workdir)
+            printable = printable_notebook(student, workdir, lang)
         except (WorksheetError, RuntimeError) as error:
             first = " ".join(str(error).split())[:200]
-            raise WorksheetError(f"{shown}: the student version does not run on its own: {first}"
-                                 " (does it need a lib module its cells do not import?)") from None
+            raise WorksheetError(f"{shown} ({EDITION_NAMES.get(lang, lang)}): the student version "
+                                 f"does not run on its own: {first} (a lib module its cells do not "
+                                 "import, or a figure string without a translation?)") from None
     seconds = time.perf_counter() - started
     title = _title(teacher) or name
-    files = {f"{name}/teacher/{name}.ipynb": notebook_bytes(teacher),
-             f"{name}/student/{name}.ipynb": notebook_bytes(student),
-             f"{name}/student/{name}.html": printable_html(printable, f"{title} (worksheet)").encode("utf-8")}
+    page_title = say("{title} (worksheet)", lang, title=title)
+    files = {f"{folder}/teacher/{name}.ipynb": notebook_bytes(teacher),
+             f"{folder}/student/{name}.ipynb": notebook_bytes(student),
+             f"{folder}/student/{name}.html": printable_html(printable, page_title, lang).encode("utf-8")}
     for rel, data in lib.items():
-        files[f"{name}/teacher/{rel}"] = data
-        files[f"{name}/student/{rel}"] = data
-    if info is not None:
-        info.update(worksheet_info(name, teacher, student, seconds))
+        files[f"{folder}/teacher/{rel}"] = data
+        files[f"{folder}/student/{rel}"] = data
+    info.update(worksheet_info(name, teacher, student, seconds, lang))
     return files
 
 
-def worksheet_info(name, teacher, student, run_seconds):
+def worksheet_info(name, teacher, student, run_seconds, lang="en"):
     """What the index page says about one worksheet: its title, exercises, points and time.
 
     The time is an estimate, by a stated rule: reading the student notebook's text at
@@ -660,9 +948,10 @@ def worksheet_info(name, teacher, student, run_seconds):
                 manual += float(meta.get("points", 0))
     text = " ".join(c.source for c in student.cells if c.cell_type == "markdown")
     words = len(re.findall(r"[^\W\d_]{2,}", text))
-    exercises = len(re.findall(r"^\*\*Exercise \d+", "\n".join(c.source for c in student.cells), re.M))
+    exercises = len(exercise_heading(lang).findall("\n".join(c.source for c in student.cells)))
     minutes = words / WORDS_PER_MINUTE + MINUTES_PER_POINT * (auto + manual) + run_seconds / 60
-    return {"name": name, "title": _title(teacher) or name, "exercises": exercises,
+    return {"name": name, "lang": lang, "folder": edition_folder(name, lang),
+            "title": _title(teacher) or name, "exercises": exercises,
             "points_auto": auto, "points_manual": manual, "points": auto + manual, "words": words,
             "run_seconds": round(run_seconds, 1), "minutes": int(5 * math.ceil(minutes / 5))}
 
@@ -676,36 +965,50 @@ def index_pages(infos):
             f"{MINUTES_PER_POINT} minutes per point of the mark scheme, and the cells' running "
             "time, rounded up to 5 minutes. Autograded points come from the check cells "
             "(`nbgrader autograde`); the others are written answers, graded by hand.")
-    head = ["Worksheet", "Exercises", "Points (auto + by hand)", "Time", "Files"]
+    head = ["Worksheet", "Exercises", "Points (auto + by hand)", "Time", "Files", "Edition"]
+    editions = ("Each worksheet comes in every edition the book has: English, and Korean "
+                "(한국어) where the chapter is translated, under `ko/` (the text, the figures and the "
+                "checks' verdicts and hints in Korean; the numbers are the English edition's). "
+                "For nbgrader, set `c.ClearSolutions.text_stub` to the Korean stub of the Korean "
+                "student notebook (\"" + say("YOUR ANSWER HERE", "ko") + "\") if you like it.")
     md = ["# Worksheets", "", "Made by `make worksheets` from the book's chapters that carry nbgrader "
           "cells. Hand out a `student/` folder (or print its HTML page); keep `teacher/` (the "
-          "solutions, and the nbgrader source).", "",
+          "solutions, and the nbgrader source).", "", editions, "",
           "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     rows = []
     for info in infos:
-        n = info["name"]
+        n, f = info["name"], info.get("folder", info["name"])
+        lang = info.get("lang", "en")
+        edition = EDITION_NAMES.get(lang, lang) + ("" if lang == "en" else " (Korean)" if lang == "ko"
+                                                    else f" ({lang})")
         cells = [info["title"], str(info["exercises"]),
                  f"{points(info['points'])} ({points(info['points_auto'])} + "
                  f"{points(info['points_manual'])})", f"about {info['minutes']} min",
-                 f"[student notebook]({n}/student/{n}.ipynb), [printable]({n}/student/{n}.html), "
-                 f"[teacher notebook]({n}/teacher/{n}.ipynb)"]
+                 f"[student notebook]({f}/student/{n}.ipynb), [printable]({f}/student/{n}.html), "
+                 f"[teacher notebook]({f}/teacher/{n}.ipynb)", edition]
         md.append("| " + " | ".join(cells) + " |")
-        links = (f'<a href="{n}/student/{n}.ipynb">student notebook</a>, '
-                 f'<a href="{n}/student/{n}.html">printable</a>, '
-                 f'<a href="{n}/teacher/{n}.ipynb">teacher notebook</a>')
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells[:4])
-                    + f"<td>{links}</td></tr>")
-    total = sum(i["points"] for i in infos)
-    md += ["", f"{len(infos)} worksheet(s), {points(total)} points in all.", "", rule, ""]
+        links = (f'<a href="{f}/student/{n}.ipynb">student notebook</a>, '
+                 f'<a href="{f}/student/{n}.html">printable</a>, '
+                 f'<a href="{f}/teacher/{n}.ipynb">teacher notebook</a>')
+        rows.append(f'<tr lang="{lang}">' + "".join(f"<td>{html.escape(c)}</td>" for c in cells[:4])
+                    + f"<td>{links}</td><td>{html.escape(edition)}</td></tr>")
+    english = [i for i in infos if i.get("lang", "en") == "en"]
+    total = sum(i["points"] for i in english)
+    count = (f"{len(english)} worksheet(s), {points(total)} points in all"
+             + (f"; {len(infos) - len(english)} of them also in Korean." if len(infos) > len(english)
+                else "."))
+    md += ["", count, "", rule, ""]
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Worksheets"
             "</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
             "padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #999;padding:"
             ".3rem .6rem;text-align:left}</style></head><body><h1>Worksheets</h1>"
             "<p>Made by <code>make worksheets</code> from the book's chapters that carry nbgrader "
             "cells. Hand out a <code>student/</code> folder (or print its HTML page); keep "
-            "<code>teacher/</code> (the solutions, and the nbgrader source).</p><table><thead><tr>"
+            "<code>teacher/</code> (the solutions, and the nbgrader source).</p>"
+            + "<p>" + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(editions))
+            + "</p><table><thead><tr>"
             + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows)
-            + f"</tbody></table><p>{len(infos)} worksheet(s), {points(total)} points in all.</p>"
+            + f"</tbody></table><p>{html.escape(count)}</p>"
             f"<p>{html.escape(rule).replace('`nbgrader autograde`', '<code>nbgrader autograde</code>')}"
             "</p></body></html>\n")
     return {"index.md": "\n".join(md).encode("utf-8"), "index.html": page.encode("utf-8")}
@@ -898,22 +1201,23 @@ def _main(args):
         raise WorksheetError("two sources have the same name (" + ", ".join(
             sorted({n for n in names if names.count(n) > 1})) + "): each worksheet is a folder "
             "named after its notebook; rename one")
+    clash = sorted(set(names) & set(EDITIONS))
+    if clash:
+        raise WorksheetError(f"a source is named {clash[0]!r}, the folder of an edition; rename it")
     GuardedWriter(args.out)                    # a damaged manifest stops us before the long part
     files, infos = {}, []
     for source in sources:
-        info = {}
-        files.update(build_worksheet(source, info=info))
-        infos.append(info)
+        files.update(build_worksheet(source, infos=infos))
     files.update(index_pages(infos))
     writer = write_all(files, args.out, force=args.force)
     print(f"{len(writer.written)} written, {len(writer.unchanged)} unchanged, "
           f"{len(writer.kept)} kept (new version beside them), {len(writer.refused)} refused, "
           f"in {args.out}")
     for info in infos:
-        name = info["name"]
-        print(f"  {name}: hand out {args.out / name / 'student'} (notebook + lib/) or print "
-              f"{args.out / name / 'student' / (name + '.html')}; the answers are in "
-              f"{args.out / name / 'teacher'}")
+        name, folder = info["name"], args.out / info["folder"]
+        print(f"  {info['folder']} ({EDITION_NAMES.get(info['lang'], info['lang'])}): hand out "
+              f"{folder / 'student'} (notebook + lib/) or print "
+              f"{folder / 'student' / (name + '.html')}; the answers are in {folder / 'teacher'}")
     print(f"  index for teachers: {args.out / 'index.html'} (and index.md)")
     return 0 if not writer.refused else 1
 
