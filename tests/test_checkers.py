@@ -328,3 +328,97 @@ def test_graded_checks_fail_the_cell_under_nbgrader_and_return_nothing_when_righ
     assert capsys.readouterr().out.startswith("✓ Optimizer-state memory")
     # Without graded=True nothing changes under nbgrader.
     assert not check_memory(0, 84)
+
+
+# --- the Korean edition: verdicts and hints in the worksheet's language (issue 17) ------------------
+
+HANGUL = re.compile("[\uac00-\ud7af]")
+UNANSWERED = [lambda: check_memory(None, None), lambda: check_schedule(None),
+              lambda: check_schedule([0, None, 2e-4, 1e-4, 2e-5]), lambda: check_memory("56", 0),
+              lambda: check_schedule([0, 1e-4]), lambda: check_schedule({0: 0, 1000: 1e-4}),
+              lambda: check_schedule({-1: 0})]
+
+
+def say_messages():
+    """Every message the checkers say: the literal first argument of each ``_say`` call."""
+    import ast
+
+    tree = ast.parse(open(checkers.__file__, encoding="utf-8").read())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_say":
+            assert isinstance(node.args[0], ast.Constant), ast.dump(node)     # a literal msgid
+            found.append(node.args[0].value)
+    return sorted(set(found))
+
+
+def test_every_checker_message_has_its_korean_with_the_same_placeholders_and_numbers():
+    import polib
+
+    from lib import i18n
+
+    entries = {e.msgid: e for e in polib.pofile(str(i18n.catalogue_path("ko")))}
+    messages = say_messages()
+    assert len(messages) >= 60
+    for msgid in messages:
+        entry = entries.get(msgid)
+        assert entry is not None and entry.msgstr and not entry.fuzzy, f"no Korean for {msgid!r}"
+        placeholders = lambda text: sorted(re.findall(r"\{(\w+)\}", text))
+        assert placeholders(entry.msgstr) == placeholders(msgid), msgid
+        # the numbers are kept (the Korean terms 1차/2차 모멘트, first/second moment, add none)
+        kept = re.sub(r"[12]차 모멘트", "모멘트", entry.msgstr)
+        assert sorted(re.findall(r"\d+", kept)) == sorted(re.findall(r"\d+", msgid)), msgid
+        assert HANGUL.search(entry.msgstr), msgid
+        if placeholders(msgid):
+            assert "python-brace-format" in entry.flags, msgid
+
+
+@pytest.mark.parametrize("secrets, call, hint", WRONG, ids=[w[2] for w in WRONG])
+def test_typical_wrong_answers_get_a_korean_hint_and_not_the_answer(monkeypatch, secrets, call, hint):
+    english = call()
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    korean = call()
+    assert not korean and repr(korean).startswith("✗")
+    assert HANGUL.search(korean.message) and HANGUL.search(korean.exercise)
+    assert korean.message != english.message
+    if " " in hint:                                # a phrase (a unit such as "MB" stays a unit)
+        assert hint not in korean.message, korean.message
+    assert not leaks(korean, SECRETS[secrets]), leaks(korean, SECRETS[secrets])
+    assert "optbook-check" in korean._repr_html_()
+
+
+@pytest.mark.parametrize("call", UNANSWERED)
+def test_unanswered_and_malformed_answers_are_explained_in_korean(monkeypatch, call):
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    result = call()
+    assert not result and HANGUL.search(result.message), result.message
+    assert "Not answered" not in result.message and "finite number" not in result.message
+
+
+def test_right_answers_are_right_in_korean_and_english_is_unchanged(monkeypatch):
+    calls = [lambda: check_momentum_gains(STEADY, ALTERNATING),
+             lambda: check_bias_correction(1, *BIAS[1]), lambda: check_bias_correction(100, *BIAS[100]),
+             lambda: check_memory(SGD_GB, ADAMW_GB), lambda: check_schedule(SCHEDULE)]
+    english = [call().message for call in calls]
+    assert all(m.startswith("Right.") for m in english)
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    korean = [call() for call in calls]
+    assert all(korean) and all(r.message.startswith("정답이다.") for r in korean)
+    assert checkers.language() == "ko"
+    monkeypatch.delenv("OPTBOOK_LANG")
+    assert [call().message for call in calls] == english and checkers.language() == "en"
+
+
+def test_a_message_without_a_translation_is_an_error_naming_it(monkeypatch):
+    from lib import i18n
+
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    monkeypatch.setattr(checkers.i18n, "catalogue", lambda lang: i18n.Catalogue.from_pairs([]))
+    with pytest.raises(i18n.MissingTranslation, match="Optimizer-state memory.*figures.po"):
+        check_memory(28, 84)
+
+
+def test_a_bad_language_is_refused_with_the_allowed_ones(monkeypatch):
+    monkeypatch.setenv("OPTBOOK_LANG", "fr")
+    with pytest.raises(ValueError, match="OPTBOOK_LANG must be one of en, ko, got 'fr'"):
+        check_memory(28, 84)
