@@ -1062,3 +1062,24 @@ def test_the_translator_follows_the_token_line_maps():
     assert out == ("## 두 스텝\n\n```{admonition} 제목\n:class: dropdown\n\n1. 첫째 항목, *두* 줄.\n"
                    "2. `code`만\n\n$$\nx = 1\n$$\n```\n\n> 두 줄의 인용.\n")
     assert translator.used == set(messages)
+
+
+def test_the_korean_teacher_notebook_is_an_nbgrader_source(generated, tmp_path):
+    # As the index page says: with the Korean stub set, nbgrader's own release of the Korean
+    # teacher notebook is our Korean student notebook, and it ships the language setting.
+    import shutil
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    shutil.copytree(generated / KO / "teacher", course / "source" / NAME)
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "optbook"\n'
+        'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n'
+        f'c.ClearSolutions.text_stub = {tool.say("YOUR ANSWER HERE", "ko")!r}\n', encoding="utf-8")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    released = nbformat.read(course / "release" / NAME / f"{NAME}.ipynb", as_version=4)
+    assert [c.source for c in released.cells] == [c.source for c in ko_notebook(generated, "student").cells]
+    assert 'OPTBOOK_LANG", "ko"' in (course / "release" / NAME / "lib" / "__init__.py").read_text()
+    assert (course / "release" / NAME / "locales" / "ko" / "LC_MESSAGES" / "figures.po").is_file()

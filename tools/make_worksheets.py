@@ -25,7 +25,19 @@ A worksheet source is a chapter notebook in ``book/`` whose cells carry nbgrader
     because nbgrader releases the source folder's other files to the students.
 
 and ``_build/worksheets/index.md`` and ``index.html``, a page for teachers that lists every
-worksheet with its exercises, its points and an estimate of the time it takes.
+worksheet, in each edition, with its exercises, its points and an estimate of the time it takes.
+
+**The Korean edition** (issue 17) of a worksheet whose page has a catalogue
+(``locales/ko/LC_MESSAGES/book/NAME.po``) goes to ``_build/worksheets/ko/NAME/`` with the same
+layout: the same cells, code and numbers (the English execution's glue), every markdown paragraph,
+heading and list item replaced by its msgstr (:class:`MystTranslator`: myst-parser's markdown-it
+tokens and their line maps, directive bodies parsed in their turn; a block without a translation
+is an error naming its cell), the worksheet's own words (exercise headings, the answer stub, the
+printable page's head) from lib.i18n's ``figures.po``. Its ``lib/__init__.py`` sets the kernel's
+language (``OPTBOOK_LANG``), so figures and the checks' verdicts and hints are Korean with no step
+for the learner; the folder also holds the catalogue, polib (which reads it) and the Korean font.
+The printable page embeds the font (``_static/fonts/optbook-korean.woff``), so Hangul renders
+without a CJK font on the machine. A source without a catalogue gets no Korean edition (it says so).
 
 Both notebooks are plain Jupyter: the book-only cells (tagged ``remove-cell`` or ``book-only``: the
 hidden asserts, glue and references) are left out, and the book's MyST markup becomes Markdown (a
@@ -998,8 +1010,10 @@ def index_pages(infos):
              + (f"; {len(infos) - len(english)} of them also in Korean." if len(infos) > len(english)
                 else "."))
     md += ["", count, "", rule, ""]
+    face = font_css().split("\n")[0]                  # the Korean titles, without a CJK font
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Worksheets"
-            "</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+            f"</title><style>{face}\n"
+            "body{font-family:'Optbook Korean',system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
             "padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #999;padding:"
             ".3rem .6rem;text-align:left}</style></head><body><h1>Worksheets</h1>"
             "<p>Made by <code>make worksheets</code> from the book's chapters that carry nbgrader "
