@@ -14,14 +14,14 @@ edition the build asks for, and the Sphinx build of each edition picks its own v
 
 The strings: ``locales/<lang>/LC_MESSAGES/figures.po`` (gettext, msgid = English). A msgid with
 ``{placeholders}`` is a template for strings built from numbers: ``"diverged at step {step}"``
-matches "diverged at step 12" and gives "12단계에서 발산". A placeholder's value is translated
+matches "diverged at step 12" and gives "12 스텝에서 발산". A placeholder's value is translated
 in its turn if it has words, and kept as it is if it has none (numbers, math, the optimizers'
 names: :data:`NEUTRAL`). A string with words that the catalogue does not have is an error
 (:class:`MissingTranslation`, naming the string), never English left in a Korean figure.
 
 >>> translate("diverged at step 12", "ko", catalogue=Catalogue.from_pairs(
-...     [("diverged at step {step}", "{step}단계에서 발산")]))
-'12단계에서 발산'
+...     [("diverged at step {step}", "{step} 스텝에서 발산")]))
+'12 스텝에서 발산'
 >>> translate("$w_1$", "ko", catalogue=Catalogue.from_pairs([]))
 '$w_1$'
 """

@@ -64,8 +64,8 @@ def test_the_readouts_of_describe_translate_through_templates():
     english = plots.describe(run, name="Adam")
     assert english.startswith("Adam: converged in 3 steps")
     korean = i18n.translate(english, "ko")
-    assert korean == "Adam: 3단계 만에 수렴 (손실이 최솟값에서 1e-06 이내에 머문다; 처음 들어간 것은 1단계)"
-    assert i18n.translate("diverged at step 12", "ko") == "12단계에서 발산"
+    assert korean == "Adam: 3 스텝 만에 수렴 (손실이 최솟값에서 1e-06 이내에 머문다; 처음 닿은 스텝은 1)"
+    assert i18n.translate("diverged at step 12", "ko") == "12 스텝에서 발산"
     # numbers, math and names are the same in every edition
     assert i18n.translate("$w_1$ = 0.5, AdamW", "ko") == "$w_1$ = 0.5, AdamW"
 
@@ -113,7 +113,7 @@ def test_a_figures_korean_variant_differs_and_has_hangul(both_editions):
     assert i18n.figure_png(fig, "en") == english
     with i18n.translated(fig, "ko"):
         labels = [fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()]
-    assert labels == ["단계", "손실"] and all(HANGUL.search(t) for t in labels)
+    assert labels == ["스텝", "손실"] and all(HANGUL.search(t) for t in labels)
     a, b = _png_array(english), _png_array(korean)
     if a.shape == b.shape:
         assert (a != b).any(axis=-1).sum() > 50       # the labels' pixels differ
@@ -143,7 +143,7 @@ def test_hangul_renders_from_the_shipped_font_also_beside_math():
     plots.use_house_style()
     fig, ax = plots.new_figure(width=3, height=2)
     ax.set_title("학습률 − 1")
-    ax.set_xlabel("단계")
+    ax.set_xlabel("스텝")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig.canvas.draw()                              # no "Glyph missing" for the label
@@ -197,7 +197,7 @@ def test_a_twins_korean_variant_has_korean_readouts_labels_and_frames(both_editi
     korean = figure.static_html_in("ko")
     spec = lambda page: json.loads(re.search(r'class="optbook-frames">(.*?)</script>', page).group(1))
     assert spec(english)["readouts"] == ["diverged at step 0", "diverged at step 3", "diverged at step 100"]
-    assert spec(korean)["readouts"] == ["0단계에서 발산", "3단계에서 발산", "100단계에서 발산"]
+    assert spec(korean)["readouts"] == ["0 스텝에서 발산", "3 스텝에서 발산", "100 스텝에서 발산"]
     assert "학습률 lr" in korean and "learning rate lr" not in korean
     assert "JavaScript가 꺼져 있다" in korean
     assert spec(english)["frames"] != spec(korean)["frames"]            # the status text is drawn
@@ -207,7 +207,7 @@ def test_a_twins_korean_variant_has_korean_readouts_labels_and_frames(both_editi
 
 
 def test_glued_strings_with_words_get_a_korean_variant(both_editions):
-    assert i18n.glue_variants("diverged at step 12") == {"text/x.optbook-ko+plain": "'12단계에서 발산'"}
+    assert i18n.glue_variants("diverged at step 12") == {"text/x.optbook-ko+plain": "'12 스텝에서 발산'"}
     assert i18n.glue_variants("0.25") == {} and i18n.glue_variants(0.25) == {}
 
 
@@ -241,11 +241,11 @@ def test_a_korean_build_shows_korean_glue_text():
         cell = nbformat.v4.new_code_cell("glue(...)")
         cell.outputs = [nbformat.v4.new_output(
             "display_data", data={"application/papermill.record/text/plain": "'diverged at step 12'",
-                                  "application/papermill.record/text/x.optbook-ko+plain": "'12단계에서 발산'"},
+                                  "application/papermill.record/text/x.optbook-ko+plain": "'12 스텝에서 발산'"},
             metadata={"scrapbook": {"name": "phrase", "mime_prefix": "application/papermill.record/"}})]
         nb.cells = [cell]
         data = base.extract_glue_data(nb, [0], None)
-        assert data["phrase"]["data"]["text/plain"] == "'12단계에서 발산'"
+        assert data["phrase"]["data"]["text/plain"] == "'12 스텝에서 발산'"
     finally:
         ext._patch_glue("en")
 
@@ -299,11 +299,11 @@ def test_one_execution_gives_both_editions_their_own_figures_twins_and_glue(tmp_
         assert result.returncode == 0, result.stderr[-2000:]
         pages[lang] = (out / "index.html").read_text(encoding="utf-8")
     en, ko = pages["en"], pages["ko"]
-    assert "diverged at step 12" in en and "12단계에서 발산" not in en
-    assert "12단계에서 발산" in ko                               # the glued string
+    assert "diverged at step 12" in en and "12 스텝에서 발산" not in en
+    assert "12 스텝에서 발산" in ko                               # the glued string
     assert "learning rate lr" in en and "학습률 lr" in ko         # the twin's slider label
     assert "학습률 lr" not in en
-    assert 'optbook-readout" aria-live="polite">100단계에서 발산' in ko       # its readout
+    assert 'optbook-readout" aria-live="polite">100 스텝에서 발산' in ko       # its readout
     images = lambda page: re.findall(r'<img[^>]+src="(_images/[^"]+)"', page)
     assert len(images(en)) == len(images(ko)) == 1 and images(en) != images(ko)
     korean_png = (tmp_path / "ko" / images(ko)[0]).read_bytes()
@@ -317,7 +317,7 @@ def test_a_korean_learners_kernel_draws_the_twin_in_korean(monkeypatch):
     plots.use_house_style()
     figure = _twin()
     page = figure.static_html()
-    assert "학습률 lr" in page and ">3단계에서 발산<" in page          # label and readout
-    assert figure.fig.axes[0].get_xlabel() == "단계"
+    assert "학습률 lr" in page and ">3 스텝에서 발산<" in page          # label and readout
+    assert figure.fig.axes[0].get_xlabel() == "스텝"
     png, readout = figure.render(lr=1.0)
-    assert readout == "100단계에서 발산" and png[:4] == b"\x89PNG"
+    assert readout == "100 스텝에서 발산" and png[:4] == b"\x89PNG"
