@@ -192,7 +192,10 @@ def mathjax_after_first_paint(app, pagename, templatename, context, doctree):
         filename = str(getattr(script, "filename", "") or "")
         if filename and filename in (app.config.mathjax_path, "_static/" + app.config.mathjax_path):
             del scripts[index]
-            url = json.dumps(context["pathto"](filename, 1))
+            if app.config.optbook_mathjax_url:      # one MathJax for every edition of the site
+                url = json.dumps("../" * pagename.count("/") + app.config.optbook_mathjax_url)
+            else:
+                url = json.dumps(context["pathto"](filename, 1))
             app.builder.add_js_file("", body=MATHJAX_AFTER_FIRST_PAINT % url)
             break
 
@@ -363,6 +366,8 @@ def reexecute_after_lib_edit(app, env, added, changed, removed):
 def setup(app):
     app.add_config_value("optbook_watch", "lib", "env")
     app.add_config_value("optbook_light_pages", True, "html")   # False: the pages as before issue 14 (for make bench)
+    # MathJax's URL relative to the root of the edition (tools/build_site.py: "../_mathjax/...")
+    app.add_config_value("optbook_mathjax_url", "", "html")
     app.connect("env-get-outdated", reexecute_after_lib_edit)
     app.connect("html-page-context", externalise_frames)
     app.connect("html-page-context", defer_book_scripts)

@@ -1,0 +1,170 @@
+"""Local Sphinx extension: what the Korean edition (issue 17) needs from the build itself.
+
+* **Glue roles in translated messages.** A translated paragraph is re-parsed on its own, without
+  the notebook's glue data, so ``{glue:text}`key:.3f``` in a msgstr fails ("No key ... found in
+  glue data for this document"). Translators copy roles verbatim from the msgid; this extension
+  writes a copy of every catalogue (``<doctrees>/optbook-locales/``) in which each glue role
+  without a document names its own chapter (``{glue:text}`/book/sgd.ipynb::key:.3f```), and points
+  ``locale_dirs`` there. Sphinx compiles that copy to ``.mo`` as usual. The msgids, and the .po
+  files in the repository, are untouched.
+* **Korean search.** Sphinx has no Korean search language: its index keeps the particles and
+  endings (손실은, 수렴하는, 발산한다), so a search for 손실 or 수렴 finds nothing. :class:`SearchKorean`
+  strips them, in Python for the index and in the same way in JavaScript for the query.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from sphinx.search import SearchLanguage
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+
+# ---- glue roles in translated messages -------------------------------------------------------
+
+GLUE_ROLE = re.compile(r"\{glue(?::(text|any|md))?\}`([^`]+)`")
+
+
+def name_the_document(msgstr, document):
+    """``msgstr`` with every glue role that names no document given ``document`` (``/book/x.ipynb``)."""
+    def fix(match):
+        kind, content = match.group(1), match.group(2)
+        if "::" in content:
+            return match.group(0)
+        if kind == "text" and ":" not in content:
+            content += ":s"      # the role splits its format off at the last colon: keep the key whole
+        role = "{glue}" if kind is None else f"{{glue:{kind}}}"
+        return f"{role}`{document}::{content}`"
+    return GLUE_ROLE.sub(fix, msgstr)
+
+
+def _source_of(srcdir, docname):
+    for suffix in (".ipynb", ".md"):
+        if (Path(srcdir) / (docname + suffix)).exists():
+            return "/" + docname + suffix
+    return None
+
+
+def rewrite_catalogues(app, config):
+    """Copy the catalogues of ``config.language`` with glue roles naming their document."""
+    if not config.language or config.language == "en" or not config.locale_dirs:
+        return
+    import polib
+
+    target = Path(app.doctreedir) / "optbook-locales"
+    written = 0
+    for locale_dir in config.locale_dirs:
+        base = Path(app.srcdir) / locale_dir / config.language / "LC_MESSAGES"
+        for po_path in sorted(base.rglob("*.po")):
+            domain = po_path.relative_to(base).with_suffix("").as_posix()   # book/sgd
+            document = _source_of(app.srcdir, domain)
+            catalogue = polib.pofile(str(po_path))
+            for entry in catalogue:
+                if entry.msgstr and document:
+                    entry.msgstr = name_the_document(entry.msgstr, document)
+            out = target / config.language / "LC_MESSAGES" / po_path.relative_to(base)
+            text = str(catalogue)
+            if not out.exists() or out.read_text(encoding="utf-8") != text:   # unchanged: keep its mtime
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(text, encoding="utf-8")
+                written += 1
+    config.locale_dirs = [str(target)]
+    if written:
+        LOGGER.info(f"optbook: {written} {config.language} catalogues copied with their glue roles "
+                    f"naming their chapter")
+
+
+# ---- Korean search ---------------------------------------------------------------------------
+
+# Particles (조사), the copula and the endings of 하다/되다 verbs, longest first. A word loses the
+# longest one it ends with, when at least two syllables stay: 손실은 -> 손실, 수렴하는 -> 수렴,
+# 발산한다 -> 발산, 학습률을 -> 학습률; 차이 and 높이 stay whole.
+KOREAN_SUFFIXES = sorted(set("""
+    은 는 이 가 을 를 의 에 와 과 도 로 만 께 나 란 야 며 고
+    으로 에서 에게 한테 까지 부터 보다 처럼 만큼 마다 이나 이란 이며 이고 라는 이라는 이다 였다 이었다
+    로는 으로는 에서는 에는 와는 과는 로도 으로도 에도 에서도 만을 만이 이라고 라고 이라 이면 라면 으로서 로서
+    으로써 로써 에서의 와의 과의 으로의 로의 에의 이지만 지만 이므로 므로 이어서 이어야
+    하다 한다 했다 하는 하고 하며 하면 하여 해서 해야 하지 하게 할 한 함 해 합니다 된다 됐다 되는 되고 되며
+    되면 되어 돼서 되지 되게 될 된 됨 된다는 한다는 하는데 하므로 하였다 하기 하기에 하도록 하지만 시킨다 시키는
+    시키고 시킨 시켜 적 적인 적으로 적이다 들 들은 들이 들을 들의 들에 들과 들도 들로
+""".split()), key=len, reverse=True)
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def korean_stem(word):
+    """``word`` without its particle or verb ending (words without Hangul are left alone)."""
+    if not HANGUL.search(word):
+        return word
+    for suffix in KOREAN_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            return word[: -len(suffix)]
+    return word
+
+
+JS_STEMMER = """
+/**
+ * Korean: a word loses the longest particle or verb ending it ends with, when at least two
+ * syllables stay (the same rule as _ext/optbook_i18n.py's korean_stem, which built the index).
+ */
+var Stemmer = function() {
+  var suffixes = %s;
+  var hangul = /[\\uac00-\\ud7a3]/;
+  this.stemWord = function(w) {
+    if (!hangul.test(w)) return w;
+    for (var i = 0; i < suffixes.length; i++) {
+      var s = suffixes[i];
+      if (w.length - s.length >= 2 && w.slice(-s.length) === s) return w.slice(0, -s.length);
+    }
+    return w;
+  };
+};
+"""
+
+
+class SearchKorean(SearchLanguage):
+    lang = "ko"
+    language_name = "Korean"
+    stopwords = set()
+    js_stemmer_code = JS_STEMMER % json.dumps(KOREAN_SUFFIXES, ensure_ascii=False)
+
+    def stem(self, word):
+        return korean_stem(word.lower())
+
+
+# ---- the second edition executes nothing -----------------------------------------------------
+
+def forbid_execution(app, env, docnames):
+    """With ``optbook_forbid_execution`` (the Korean build), every notebook about to be read must
+    be in the execution cache already: a miss would start a kernel, and the edition would show
+    the numbers of another execution than the English one. Checked before any is read."""
+    if not app.config.optbook_forbid_execution:
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(app.config.nb_execution_cache_path or str(Path(app.outdir).parent / ".jupyter_cache"))
+    missing = []
+    for docname in sorted(docnames):
+        path = Path(env.doc2path(docname))
+        if path.suffix != ".ipynb":
+            continue
+        try:
+            cache.match_cache_notebook(nbformat.read(str(path), as_version=4))
+        except KeyError:
+            missing.append(docname)
+    if missing:
+        from sphinx.errors import ExtensionError
+        raise ExtensionError(
+            f"optbook: the {app.config.language} edition would execute {', '.join(missing)}: the "
+            f"execution cache {app.config.nb_execution_cache_path!r} has no entry for their code "
+            "cells (build the English edition first, with the same notebooks)")
+
+
+def setup(app):
+    app.add_config_value("optbook_forbid_execution", False, "env")
+    app.connect("env-before-read-docs", forbid_execution)
+    app.add_search_language(SearchKorean)
+    # after the config is read, before the builder loads the catalogues
+    app.connect("config-inited", rewrite_catalogues)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
