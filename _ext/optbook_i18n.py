@@ -2,11 +2,10 @@
 
 * **Glue roles in translated messages.** A translated paragraph is re-parsed on its own, without
   the notebook's glue data, so ``{glue:text}`key:.3f``` in a msgstr fails ("No key ... found in
-  glue data for this document"). Translators copy roles verbatim from the msgid; this extension
-  writes a copy of every catalogue (``<doctrees>/optbook-locales/``) in which each glue role
-  without a document names its own chapter (``{glue:text}`/book/sgd.ipynb::key:.3f```), and points
-  ``locale_dirs`` there. Sphinx compiles that copy to ``.mo`` as usual. The msgids, and the .po
-  files in the repository, are untouched.
+  glue data for this document"); rewriting it ``path::key`` would not do for ``{glue:md}``, which
+  has no such form. This extension gives each translated paragraph the glue data of its own
+  notebook (:func:`parse_with_glue`): translators copy roles verbatim from the msgid, and they
+  render through the same code as in the English text (same formatting, same numbers).
 * **Korean search.** Sphinx has no Korean search language: its index keeps the particles and
   endings (손실은, 수렴하는, 발산한다), so a search for 손실 or 수렴 finds nothing. :class:`SearchKorean`
   strips them, in Python for the index and in the same way in JavaScript for the query.
@@ -23,56 +22,87 @@ LOGGER = logging.getLogger(__name__)
 
 # ---- glue roles in translated messages -------------------------------------------------------
 
-GLUE_ROLE = re.compile(r"\{glue(?::(text|any|md))?\}`([^`]+)`")
+class _KeepsRenderer(dict):
+    """A document's attributes that remember the notebook renderer myst-nb removes after parsing."""
+
+    def pop(self, key, *default):
+        value = super().pop(key, *default)
+        if key == "nb_renderer":
+            _LAST_RENDERER[:] = [self.get("source"), value]
+        return value
 
 
-def name_the_document(msgstr, document):
-    """``msgstr`` with every glue role that names no document given ``document`` (``/book/x.ipynb``)."""
-    def fix(match):
-        kind, content = match.group(1), match.group(2)
-        if "::" in content:
-            return match.group(0)
-        if kind == "text" and ":" not in content:
-            content += ":s"      # the role splits its format off at the last colon: keep the key whole
-        role = "{glue}" if kind is None else f"{{glue:{kind}}}"
-        return f"{role}`{document}::{content}`"
-    return GLUE_ROLE.sub(fix, msgstr)
+_LAST_RENDERER = [None, None]     # (source path, myst-nb's renderer) of the notebook parsed last
 
 
-def _source_of(srcdir, docname):
-    for suffix in (".ipynb", ".md"):
-        if (Path(srcdir) / (docname + suffix)).exists():
-            return "/" + docname + suffix
-    return None
+def parse_with_glue(original):
+    """myst-nb's parse, which lends a translated message the glue data of its own notebook.
+
+    Sphinx translates a document right after parsing it (its Locale transform), re-parsing each
+    translated paragraph as a new document ``<source>:<line>:<translated>``; myst-nb parses that
+    as plain MyST, without the notebook's renderer, where the glue roles find their data. Here
+    the renderer of the notebook just parsed is kept and given to its translated paragraphs, so
+    ``{glue:text}``, ``{glue:md}`` and ``{glue:}`` resolve in them exactly as in the English text.
+    """
+    def parse(self, inputstring, document):
+        source = document.current_source or ""
+        if source.endswith("<translated>"):
+            kept_source, renderer = _LAST_RENDERER
+            if renderer is not None and kept_source and source.startswith(kept_source + ":") \
+                    and "nb_renderer" not in document:
+                document.attributes["nb_renderer"] = renderer
+                try:
+                    return original(self, inputstring, document)
+                finally:
+                    document.attributes.pop("nb_renderer", None)
+            return original(self, inputstring, document)
+        _LAST_RENDERER[:] = [None, None]
+        plain = document.attributes
+        document.attributes = _KeepsRenderer(plain)
+        try:
+            return original(self, inputstring, document)
+        finally:
+            document.attributes = dict(document.attributes)
+
+    parse.optbook_glue = True
+    return parse
 
 
-def rewrite_catalogues(app, config):
-    """Copy the catalogues of ``config.language`` with glue roles naming their document."""
-    if not config.language or config.language == "en" or not config.locale_dirs:
-        return
-    import polib
+def lend_glue_to_translations(app, config):
+    from myst_nb.sphinx_ import Parser
 
-    target = Path(app.doctreedir) / "optbook-locales"
-    written = 0
-    for locale_dir in config.locale_dirs:
-        base = Path(app.srcdir) / locale_dir / config.language / "LC_MESSAGES"
-        for po_path in sorted(base.rglob("*.po")):
-            domain = po_path.relative_to(base).with_suffix("").as_posix()   # book/sgd
-            document = _source_of(app.srcdir, domain)
-            catalogue = polib.pofile(str(po_path))
-            for entry in catalogue:
-                if entry.msgstr and document:
-                    entry.msgstr = name_the_document(entry.msgstr, document)
-            out = target / config.language / "LC_MESSAGES" / po_path.relative_to(base)
-            text = str(catalogue)
-            if not out.exists() or out.read_text(encoding="utf-8") != text:   # unchanged: keep its mtime
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(text, encoding="utf-8")
-                written += 1
-    config.locale_dirs = [str(target)]
-    if written:
-        LOGGER.info(f"optbook: {written} {config.language} catalogues copied with their glue roles "
-                    f"naming their chapter")
+    if config.language and config.language != "en" and not getattr(Parser.parse, "optbook_glue", False):
+        Parser.parse = parse_with_glue(Parser.parse)
+
+
+# ---- the table of contents' part captions ------------------------------------------------------
+
+from sphinx.transforms import SphinxTransform
+
+
+class TranslateTocCaptions(SphinxTransform):
+    """sphinx-external-toc adds the root page's toctrees (the sidebar's part captions, "The update
+    rules", ...) after Sphinx's Locale transform has translated the page: translate their
+    captions from the page's own catalogue, where ``make translations`` put them."""
+
+    default_priority = 101           # after sphinx_external_toc's InsertToctrees (100)
+
+    def apply(self, **kwargs):
+        if not self.config.language or self.config.language == "en":
+            return
+        from sphinx import addnodes
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        toctrees = [node for node in self.document.findall(addnodes.toctree) if node.get("caption")]
+        if not toctrees:
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalogue, found = init_locale(dirs, self.config.language, domain)
+        if found:
+            for node in toctrees:
+                node["caption"] = catalogue.gettext(node["caption"])
 
 
 # ---- Korean search ---------------------------------------------------------------------------
@@ -165,6 +195,6 @@ def setup(app):
     app.add_config_value("optbook_forbid_execution", False, "env")
     app.connect("env-before-read-docs", forbid_execution)
     app.add_search_language(SearchKorean)
-    # after the config is read, before the builder loads the catalogues
-    app.connect("config-inited", rewrite_catalogues)
+    app.add_transform(TranslateTocCaptions)
+    app.connect("config-inited", lend_glue_to_translations)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

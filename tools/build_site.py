@@ -34,7 +34,9 @@ def build_edition(source, root, edition, force_all=False):
     from jupyter_book.sphinx import build_sphinx
 
     folder = root / "editions" / edition
-    overrides = {
+    overrides = {                    # what `jupyter-book build --nitpick` passes, and the edition's own
+        "external_toc_path": (source / "_toc.yml").as_posix(),
+        "latex_individualpages": False,
         "nitpicky": True,
         "language": edition,
         "nb_execution_cache_path": str((root / ".jupyter_cache").resolve()),
