@@ -192,7 +192,7 @@ def mathjax_after_first_paint(app, pagename, templatename, context, doctree):
         filename = str(getattr(script, "filename", "") or "")
         if filename and filename in (app.config.mathjax_path, "_static/" + app.config.mathjax_path):
             del scripts[index]
-            if app.config.optbook_mathjax_url:      # one MathJax for every edition of the site
+            if app.config.optbook_mathjax_url and "://" not in filename:   # one MathJax for the editions
                 url = json.dumps("../" * pagename.count("/") + app.config.optbook_mathjax_url)
             else:
                 url = json.dumps(context["pathto"](filename, 1))
@@ -357,9 +357,15 @@ def reexecute_after_lib_edit(app, env, added, changed, removed):
         path = Path(env.doc2path(docname))
         if path.suffix == ".ipynb" and _imports_lib(path):
             stale.append((docname, path))
-    _drop_cache_entries(app, [path for _, path in stale])
-    LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-executing "
-                f"the {len(stale)} chapters that import it", color="yellow")
+    if getattr(app.config, "optbook_forbid_execution", False):
+        # a second edition (tools/build_site.py): the first one has just re-executed them; re-read
+        # their new outputs from the cache
+        LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-reading "
+                    f"the {len(stale)} chapters that import it from the cache", color="yellow")
+    else:
+        _drop_cache_entries(app, [path for _, path in stale])
+        LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-executing "
+                    f"the {len(stale)} chapters that import it", color="yellow")
     return [docname for docname, _ in stale if docname not in added and docname not in changed]
 
 

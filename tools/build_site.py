@@ -72,7 +72,9 @@ def assemble(root):
     for edition in EDITIONS:
         html = root / "editions" / edition / "html"
         _link_tree(html, new / edition, skip={html / "_static" / "mathjax"})
-    _link_tree(root / "editions" / "en" / "html" / "_static" / "mathjax", new / MATHJAX)
+    mathjax = root / "editions" / "en" / "html" / "_static" / "mathjax"   # sphinx-mathjax-offline's copy
+    if mathjax.is_dir():
+        _link_tree(mathjax, new / MATHJAX)
     shutil.copy2(TOOLS / "site-index.html", new / "index.html")
     old = root / "html.old"
     shutil.rmtree(old, ignore_errors=True)
