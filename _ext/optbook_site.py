@@ -99,6 +99,8 @@ def externalise_frames(app, pagename, templatename, context, doctree):
 
 
 DEFERRABLE = ("interactive.js", "searchtools.js", "language_data.js", "searchindex.js",
+              # the Korean edition's Sphinx strings: they call doctools.js's Documentation, deferred
+              "translations.js",
               # the theme's and extensions' head scripts: each starts its work on DOMContentLoaded
               # (or checks document.readyState), and the inline configuration scripts between them
               # only set variables that they read then; deferred, they keep their order.

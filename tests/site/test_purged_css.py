@@ -83,7 +83,7 @@ def _styles(browser, server, name, width, mode, unpurged, opened):
     page.goto(f"{server}/{name}", wait_until="load")
     page.wait_for_load_state("networkidle", timeout=60000)
     if name.split("/", 1)[1].startswith("search.html"):
-        page.wait_for_function("() => /found|did not match/i.test(document.querySelector('#search-results')?.innerText || '')",
+        page.wait_for_function("() => !!document.querySelector('#search-results .search-summary')?.innerText",
                                timeout=30000)
     if page.locator(".math").count():
         page.wait_for_function("!!(window.MathJax && MathJax.startup && MathJax.startup.promise)", timeout=20000)
