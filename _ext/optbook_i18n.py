@@ -75,6 +75,56 @@ def lend_glue_to_translations(app, config):
         Parser.parse = parse_with_glue(Parser.parse)
 
 
+# ---- the theme's strings -------------------------------------------------------------------------
+
+# pydata-sphinx-theme has no Korean catalogue, and myst-nb's code-cell toggles are a config value:
+# the strings a reader of the Korean edition sees (or hears, as labels) in English otherwise.
+KOREAN_THEME = {
+    "Back to top": "맨 위로",
+    "Skip to main content": "본문으로 건너뛰기",
+    "On this page": "이 페이지의 내용",
+    "Toggle primary sidebar": "왼쪽 사이드바 열기/닫기",
+    "Toggle secondary sidebar": "오른쪽 사이드바 열기/닫기",
+    "previous page": "이전 페이지",
+    "next page": "다음 페이지",
+    "Light": "밝게",
+    "Dark": "어둡게",
+    "System Settings": "시스템 설정",
+    "Color mode": "색상 모드",
+    "Link to this heading": "이 제목으로 가는 링크",
+    "Link to this image": "이 그림으로 가는 링크",
+}
+KOREAN_CODE_PROMPTS = {"nb_code_prompt_show": "셀 내용 보기", "nb_code_prompt_hide": "셀 내용 숨기기"}
+
+
+class _KoreanThemeStrings:
+    """A gettext fallback: asked only for the messages that no other catalogue translates."""
+
+    def gettext(self, message):
+        return KOREAN_THEME.get(message, message)
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+    def pgettext(self, context, message):
+        return self.gettext(message)
+
+    def npgettext(self, context, singular, plural, n):
+        return self.ngettext(singular, plural, n)
+
+
+def korean_theme_strings(app):
+    if app.config.language == "ko":
+        app.translator.add_fallback(_KoreanThemeStrings())
+
+
+def korean_code_prompts(app, config):
+    """Before myst-nb reads its configuration (at builder-inited)."""
+    if config.language == "ko":
+        for name, value in KOREAN_CODE_PROMPTS.items():
+            setattr(config, name, value)
+
+
 # ---- the table of contents' part captions ------------------------------------------------------
 
 from sphinx.transforms import SphinxTransform
@@ -197,4 +247,6 @@ def setup(app):
     app.add_search_language(SearchKorean)
     app.add_transform(TranslateTocCaptions)
     app.connect("config-inited", lend_glue_to_translations)
+    app.connect("config-inited", korean_code_prompts)
+    app.connect("builder-inited", korean_theme_strings)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

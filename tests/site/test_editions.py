@@ -78,7 +78,8 @@ def test_the_root_page_lets_the_reader_choose_without_javascript(browser, server
         page.wait_for_timeout(300)
         assert page.url.endswith("/index.html?choose")
         page.click("text=한국어")
-        page.wait_for_url(re.compile(r"/ko/"), timeout=10000)
+        page.wait_for_url(re.compile(r"/ko/book/"), timeout=10000)      # after ko/index.html's redirect
+        page.wait_for_load_state("load")
         assert page.evaluate("localStorage.getItem('optbook-edition')") == "ko"
     finally:
         page.close()
@@ -153,7 +154,8 @@ def test_the_korean_sidebar_and_theme_strings_are_korean():
                  if e.msgstr and "fuzzy" not in e.flags}
     for en, ko in zip(english, captions):
         assert ko == catalogue.get(en, en), (en, ko)
-    for english_string in ("Search this book", "Contents", "Download this page", "Print to PDF"):
+    for english_string in ("Search this book", "Contents", "Download this page", "Print to PDF",
+                           "Back to top", "Skip to main content", "Show code cell", "Hide code cell", "By "):
         visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S))
         assert english_string not in visible, english_string
 
