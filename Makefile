@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
-SITE   := _build/html/index.html
+SITE   := _build/html/en/index.html
+# This Makefile's folder (the tests run it on tiny books elsewhere: make -f .../Makefile -C tiny)
+HERE   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 # The book's matrices are small: one BLAS thread is faster than two fighting over 2 cores.
 export OPENBLAS_NUM_THREADS := 1
 
@@ -20,26 +22,31 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# A clean build: every chapter executed afresh, warnings are errors. It builds into a fresh folder
-# (_build/next) and replaces the site in _build/html only when the build succeeds: a failed build
-# keeps the previous site (and leaves its own output in _build/next for the reports).
-# JB_FLAGS: extra jupyter-book flags (tests pass none; CI none either).
-JB_FLAGS ?=
-BUILT  := _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
+# Both editions of the book, one site (issue 17): _build/html/en/ and _build/html/ko/, with the
+# edition chooser _build/html/index.html (tools/build_site.py says how). The English edition
+# executes every chapter afresh; the Korean one (language=ko) reuses that execution through the
+# cache, so both show the numbers of one execution (a cache miss fails the build). Warnings are
+# errors. A clean build: it builds into a fresh folder (_build/next) and replaces the site in
+# _build/html only when both editions succeed: a failed build keeps the previous site (and leaves
+# its own output in _build/next for the reports).
+# SITE_FLAGS: extra flags of tools/build_site.py (e.g. --all). Tests and CI pass none.
+SITE_FLAGS ?=
+BUILT  := _build/html _build/editions _build/.jupyter_cache
 book: $(STAMP)
 	rm -rf _build/next
 	@mkdir -p _build
-	@if $(BIN)/jupyter-book build . --path-output _build/next --warningiserror --nitpick --keep-going $(JB_FLAGS); \
-	then rm -rf $(BUILT) && for d in $(BUILT); do if [ -e _build/next/$$d ]; then mv _build/next/$$d $$d; fi; done \
-	  && rm -rf _build/next && echo "make book: the new site is in _build/html"; \
-	else echo "make book: the build FAILED; the previous site in _build/html is kept (this build's output: _build/next/_build/html)"; exit 1; fi
+	@if $(BIN)/python $(HERE)tools/build_site.py --root _build/next $(SITE_FLAGS); \
+	then rm -rf $(BUILT) && for d in $(BUILT); do if [ -e _build/next/$${d#_build/} ]; then mv _build/next/$${d#_build/} $$d; fi; done \
+	  && rm -rf _build/next && echo "make book: the new site is in _build/html (en/ and ko/)"; \
+	else echo "make book: the build FAILED; the previous site in _build/html is kept (this build's output: _build/next/editions)"; exit 1; fi
 
 # An incremental build for authors (reuses the execution cache; not for CI). After an edit under
 # lib/, the chapters that import lib are re-executed (their cache entries are dropped by
 # _ext/optbook_site.py, which keeps a hash of lib/ in the build environment); other edits
-# re-execute only the notebooks whose code changed. It writes into _build/html in place.
+# re-execute only the notebooks whose code changed. Both editions; the site in _build/html is
+# replaced when they are built.
 book-fast: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going $(JB_FLAGS)
+	$(BIN)/python $(HERE)tools/build_site.py --root _build $(SITE_FLAGS)
 
 $(SITE):
 	$(MAKE) book
@@ -84,4 +91,4 @@ bench: $(STAMP)
 
 # Keeps _build/worksheets: teachers and students may have edited those files.
 clean:
-	rm -rf _build/next _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache _build/screenshots
+	rm -rf _build/next _build/html _build/editions _build/.jupyter_cache _build/screenshots _build/.doctrees _build/jupyter_execute

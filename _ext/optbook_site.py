@@ -99,6 +99,8 @@ def externalise_frames(app, pagename, templatename, context, doctree):
 
 
 DEFERRABLE = ("interactive.js", "searchtools.js", "language_data.js", "searchindex.js",
+              # the Korean edition's Sphinx strings: they call doctools.js's Documentation, deferred
+              "translations.js",
               # the theme's and extensions' head scripts: each starts its work on DOMContentLoaded
               # (or checks document.readyState), and the inline configuration scripts between them
               # only set variables that they read then; deferred, they keep their order.
@@ -192,7 +194,10 @@ def mathjax_after_first_paint(app, pagename, templatename, context, doctree):
         filename = str(getattr(script, "filename", "") or "")
         if filename and filename in (app.config.mathjax_path, "_static/" + app.config.mathjax_path):
             del scripts[index]
-            url = json.dumps(context["pathto"](filename, 1))
+            if app.config.optbook_mathjax_url and "://" not in filename:   # one MathJax for the editions
+                url = json.dumps("../" * pagename.count("/") + app.config.optbook_mathjax_url)
+            else:
+                url = json.dumps(context["pathto"](filename, 1))
             app.builder.add_js_file("", body=MATHJAX_AFTER_FIRST_PAINT % url)
             break
 
@@ -354,15 +359,23 @@ def reexecute_after_lib_edit(app, env, added, changed, removed):
         path = Path(env.doc2path(docname))
         if path.suffix == ".ipynb" and _imports_lib(path):
             stale.append((docname, path))
-    _drop_cache_entries(app, [path for _, path in stale])
-    LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-executing "
-                f"the {len(stale)} chapters that import it", color="yellow")
+    if getattr(app.config, "optbook_forbid_execution", False):
+        # a second edition (tools/build_site.py): the first one has just re-executed them; re-read
+        # their new outputs from the cache
+        LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-reading "
+                    f"the {len(stale)} chapters that import it from the cache", color="yellow")
+    else:
+        _drop_cache_entries(app, [path for _, path in stale])
+        LOGGER.info(f"optbook: {app.config.optbook_watch}/ changed since the last build: re-executing "
+                    f"the {len(stale)} chapters that import it", color="yellow")
     return [docname for docname, _ in stale if docname not in added and docname not in changed]
 
 
 def setup(app):
     app.add_config_value("optbook_watch", "lib", "env")
     app.add_config_value("optbook_light_pages", True, "html")   # False: the pages as before issue 14 (for make bench)
+    # MathJax's URL relative to the root of the edition (tools/build_site.py: "../_mathjax/...")
+    app.add_config_value("optbook_mathjax_url", "", "html")
     app.connect("env-get-outdated", reexecute_after_lib_edit)
     app.connect("html-page-context", externalise_frames)
     app.connect("html-page-context", defer_book_scripts)

@@ -251,12 +251,13 @@ def execute_chapters():
 
 # --- builds -----------------------------------------------------------------------------------
 def build(clean):
+    """Both editions, as `make book` (clean) or `make book-fast` (cached) builds them."""
     if clean:
-        for sub in ("html", ".doctrees", "jupyter_execute", ".jupyter_cache"):
+        for sub in ("html", "editions", ".jupyter_cache", ".doctrees", "jupyter_execute"):
             shutil.rmtree(ROOT / "_build" / sub, ignore_errors=True)
     start = time.perf_counter()
-    subprocess.run([str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick",
-                    "--keep-going", "--quiet"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([str(BIN / "python"), "tools/build_site.py", "--root", "_build"],
+                   cwd=ROOT, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -300,16 +301,18 @@ SWITCH_JS = """async (args) => {
 
 
 def twin_switch_times(max_pages=4, moves=40):
-    site = ROOT / "_build" / "html"
+    site = ROOT / "_build" / "html" / "en"
+    served = site.parent if (site.parent / "_mathjax").is_dir() else site
     pages = [p for p in sorted((site / "book").glob("*.html")) if "optbook-interactive" in p.read_text()]
     if not pages or not Path("/usr/bin/chromium").exists():
         return []
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     handler.log_message = lambda *args: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    prefix = "/en" if served != site else ""
     results = []
     try:
         with sync_playwright() as p:
@@ -318,7 +321,7 @@ def twin_switch_times(max_pages=4, moves=40):
                 "--disable-component-update", "--disable-sync", "--no-first-run"])
             page = browser.new_page()
             for path in pages[:max_pages]:
-                page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/book/{path.name}")
+                page.goto(f"http://127.0.0.1:{httpd.server_address[1]}{prefix}/book/{path.name}")
                 page.wait_for_load_state("networkidle")
                 times = page.evaluate(SWITCH_JS, [0, moves])
                 results.append({"page": path.stem, "p50_ms": round(float(np.median(times)), 2),
@@ -399,8 +402,7 @@ def _throttled_visit(browser, url, until_js=None, timeout=120_000):
     return fcp, (sum(received) if until_js else at_load) / 1e6, elapsed
 
 
-SEARCH_DONE = """() => { const s = document.querySelector('#search-results');
-    return s && /found|did not match/i.test(s.innerText); }"""
+SEARCH_DONE = """() => !!document.querySelector('#search-results .search-summary')?.innerText"""
 
 
 def page_weight(site, gzip=False):
@@ -409,8 +411,11 @@ def page_weight(site, gzip=False):
 
     site = Path(site)
     chapters = sorted(p for p in (site / "book").glob("*.html"))
-    httpd = _serve(site, gzip)
-    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    # an edition of the two-edition site (_build/html/en) shares MathJax with the other one in
+    # _build/html/_mathjax: serve the whole site, the edition under its own folder
+    served, edition = (site.parent, "/" + site.name) if (site.parent / "_mathjax").is_dir() else (site, "")
+    httpd = _serve(served, gzip)
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}{edition}"
     results = {"gzip": gzip, "date": time.strftime("%Y-%m-%d %H:%M"), "site": os.path.relpath(site, ROOT),
                "throttle": {"down_mbps": 1.6, "latency_ms": 150, "cpu_slowdown": CPU_SLOWDOWN},
                "chapters": {}}
@@ -514,7 +519,8 @@ def main():
     parser.add_argument("--skip-build", action="store_true", help="do not time the builds")
     parser.add_argument("--only-page", action="store_true",
                         help="measure only the page weight; keep the other results of results.json")
-    parser.add_argument("--site", default=str(ROOT / "_build" / "html"), help="the built site to weigh")
+    parser.add_argument("--site", default=str(ROOT / "_build" / "html" / "en"),
+                        help="the built site (or edition: _build/html/ko) to weigh")
     parser.add_argument("--label", default="after", help="name of this page-weight measurement")
     parser.add_argument("--gzip", action="store_true", help="serve text files gzip-compressed")
     parser.add_argument("--only-transformer", action="store_true",

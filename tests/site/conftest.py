@@ -35,17 +35,34 @@ def browser():
 
 
 # ---- the built site, served on 127.0.0.1 (shared by the site tests) ----------------------------
+# The site has two editions (issue 17): _build/html/en/... and _build/html/ko/..., and the edition
+# chooser _build/html/index.html. Page names are relative to the site: "en/book/sgd.html", so every
+# test that takes a page runs on both editions.
 ROOT = Path(__file__).resolve().parents[2]
 # OPTBOOK_SITE: test another built site (e.g. an old build, to see a test fail before its fix).
 SITE = Path(os.environ.get("OPTBOOK_SITE") or ROOT / "_build" / "html")
 SHOTS = ROOT / "_build" / "screenshots"
+ALL_EDITIONS = ("en", "ko")
+
+
+def editions():
+    """The editions the built site has (both, after `make book`)."""
+    return [e for e in ALL_EDITIONS if (SITE / e / "index.html").exists()]
+
+
+def edition_of(name):
+    """"ko" for "ko/book/sgd.html"."""
+    return name.split("/", 1)[0]
+
+
+def in_edition(name, page):
+    """The page ``page`` ("book/intro.html") in the edition of ``name`` ("ko/book/sgd.html")."""
+    return f"{edition_of(name)}/{page}"
 
 
 def pages():
-    if not (SITE / "index.html").exists():
-        return []
     skip = {"genindex.html", "search.html", "py-modindex.html"}
-    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
+    return sorted(str(p.relative_to(SITE)) for e in editions() for p in (SITE / e).rglob("*.html")
                   if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
 
 
@@ -56,7 +73,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    if not (SITE / "index.html").exists():
+    if not editions():
         missing("no built site: run `make book` first")
     handler = functools.partial(QuietHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -1,6 +1,9 @@
 """The Makefile's builds, on tiny books (issue 14, items 11 and 12).
 
 * `make book` builds into a fresh folder: a failed build keeps the previous site in _build/html.
+* It builds both editions (_build/html/en, _build/html/ko) from one execution: the Korean build
+  starts no kernel, and one that would (a cache miss) fails.
+* A glue role inside a translated message resolves (glue:text and glue:md, copied verbatim).
 * `make book-fast` after an edit under lib/ re-executes the chapters that import lib, and only them.
 
 Each test runs the project's own Makefile (`make -f Makefile -C tiny-book ...`) with the project's
@@ -9,6 +12,7 @@ virtual environment, on a book of one or two pages, so it takes seconds, not the
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,15 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 
 
-def tiny_book(folder, pages, notebooks=()):
+def tiny_book(folder, pages, notebooks=(), config=""):
     shutil.copytree(ROOT / "_ext", folder / "_ext")
     (folder / "_config.yml").write_text(
         'title: "A tiny book"\n'
         "only_build_toc_files: true\n"
         'exclude_patterns: [".*", "**/.*", "_build", "_ext", "lib"]\n'
         "execute:\n  execute_notebooks: cache\n  timeout: 120\n"
-        "sphinx:\n  local_extensions:\n    optbook_site: _ext\n"
-        "  config:\n    nb_execution_raise_on_error: true\n")
+        "sphinx:\n  local_extensions:\n    optbook_site: _ext\n    optbook_i18n: _ext\n"
+        "  config:\n    nb_execution_raise_on_error: true\n" + config)
     names = list(pages) + list(notebooks)
     (folder / "_toc.yml").write_text(
         f"format: jb-book\nroot: {names[0]}\nchapters:\n" + "".join(f"  - file: {n}\n" for n in names[1:]))
@@ -38,9 +42,12 @@ def tiny_book(folder, pages, notebooks=()):
 
 
 def write_notebook(path, cells):
+    """Code cells; a cell given as ("markdown", text) is a markdown cell."""
     path.write_text(json.dumps({
         "cells": [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": f"# {path.stem}"}]
-                 + [{"cell_type": "code", "id": f"code{i}", "metadata": {}, "execution_count": None,
+                 + [{"cell_type": "markdown", "id": f"text{i}", "metadata": {}, "source": source[1]}
+                    if isinstance(source, tuple) else
+                    {"cell_type": "code", "id": f"code{i}", "metadata": {}, "execution_count": None,
                      "outputs": [], "source": source} for i, source in enumerate(cells)],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
         "nbformat": 4, "nbformat_minor": 5}))
@@ -60,8 +67,10 @@ def test_a_failed_make_book_keeps_the_previous_site(tmp_path):
                          "chapter": "# A chapter\n\nIt works.\n"})
     first = make(tmp_path, "book")
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
-    site = tmp_path / "_build" / "html"
+    site = tmp_path / "_build" / "html" / "en"
     assert "Version one" in (site / "intro.html").read_text()
+    assert (tmp_path / "_build" / "html" / "ko" / "intro.html").exists()
+    assert (tmp_path / "_build" / "html" / "index.html").exists()           # the edition chooser
     assert not (tmp_path / "_build" / "next").exists()          # swapped in and cleaned up
 
     # A broken edit: a cross-reference to a page that does not exist fails the build (-W).
@@ -80,13 +89,54 @@ def test_a_failed_make_book_keeps_the_previous_site(tmp_path):
     assert "Version three" in (site / "intro.html").read_text()
 
 
+GLUED = ("from IPython.display import Markdown\nfrom myst_nb import glue\nimport uuid\n"
+         "glue('token', uuid.uuid4().hex, display=False)\n"
+         "glue('rate_text', Markdown('3 × 10⁻⁴'), display=False)")
+SENTENCE = "The token is {glue:text}`token` and the rate {glue:md}`rate_text`."
+TRANSLATED = "토큰은 {glue:text}`token`이고 학습률은 {glue:md}`rate_text`이다."
+CATALOGUE = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+             f'msgid "{SENTENCE}"\nmsgstr "{TRANSLATED}"\n')
+LOCALES = "    locale_dirs: [\"locales/\"]\n    gettext_compact: false\n"
+
+
+def test_the_korean_edition_reuses_the_execution_and_resolves_glue_in_translations(tmp_path):
+    tiny_book(tmp_path, {"intro": "# A tiny book\n"},
+              notebooks={"chapter": [GLUED, ("markdown", SENTENCE)]}, config=LOCALES)
+    (tmp_path / "locales" / "ko" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "locales" / "ko" / "LC_MESSAGES" / "chapter.po").write_text(CATALOGUE, encoding="utf-8")
+    built = make(tmp_path, "book")
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    english = (tmp_path / "_build" / "html" / "en" / "chapter.html").read_text(encoding="utf-8")
+    korean = (tmp_path / "_build" / "html" / "ko" / "chapter.html").read_text(encoding="utf-8")
+    token = re.search(r'The token is <span class="pasted-text">([0-9a-f]{32})</span>', english).group(1)
+    # the translated sentence, with both roles resolved: the same token (one execution, not two)
+    assert f'토큰은 <span class="pasted-text">{token}</span>이고 학습률은 3 × 10⁻⁴이다.' in korean, korean[-3000:]
+    assert "The token is" not in korean
+    # the Korean build read the cache and started no kernel
+    log = built.stdout + built.stderr
+    korean_log = log[log.index("build_site: en edition built"):]
+    assert log.count("Executing notebook") == 1 and "Executing notebook" not in korean_log, log[-3000:]
+
+
+def test_a_korean_build_that_would_execute_fails(tmp_path):
+    tiny_book(tmp_path, {"intro": "# A tiny book\n"}, notebooks={"chapter": ["print('hello')"]})
+    if not (BIN / "python").exists():
+        pytest.skip("no .venv: run `make setup`")
+    alone = subprocess.run([str(BIN / "python"), str(ROOT / "tools" / "build_site.py"), "--root",
+                            str(tmp_path / "_build"), "--editions", "ko"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=600)
+    assert alone.returncode != 0
+    assert "the ko edition would execute chapter" in alone.stdout + alone.stderr, alone.stderr[-2000:]
+    assert "Executing notebook" not in alone.stdout + alone.stderr
+
+
 def test_book_fast_reexecutes_the_chapters_that_import_lib_after_a_lib_edit(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "__init__.py").write_text("VALUE = 'first-lib-value'\n")
     tiny_book(tmp_path, {"intro": "# A tiny book\n"},
               notebooks={"uses_lib": ["import lib\nprint('lib says', lib.VALUE)"],
                          "no_lib": ["import uuid\nprint('token', uuid.uuid4().hex)"]})
-    site = tmp_path / "_build" / "html"
+    site = tmp_path / "_build" / "html" / "en"
     first = make(tmp_path, "book-fast")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "first-lib-value" in (site / "uses_lib.html").read_text()

@@ -12,7 +12,7 @@ A quick look at another build: ``OPTBOOK_SITE=/path/to/_build/html pytest tests/
 """
 
 import pytest
-from conftest import SITE, missing, open_page, pages
+from conftest import SITE, editions, missing, open_page, pages
 
 # Every code box of the article: highlighted blocks (listings, code-cell inputs, fenced code in
 # the text) and the plain <pre> of printed cell outputs. ``inside`` selects those within a
@@ -90,12 +90,14 @@ def test_code_behind_show_code_toggles_does_not_scroll_sideways_at_1280px(browse
         page.close()
 
 
-def test_the_measure_sees_the_adam_listings(browser, server):
+@pytest.mark.parametrize("edition", editions())
+def test_the_measure_sees_the_adam_listings(browser, server, edition):
     """The control: on the Adam page the lib's listings are found and measured (a selector that
     matched nothing would let every page pass)."""
-    if "book/adam.html" not in pages():
-        missing("no book/adam.html in the built site")
-    page, log = open_page(browser, server, "book/adam.html", width=1280, height=900)
+    name = f"{edition}/book/adam.html"
+    if name not in pages():
+        missing(f"no {name} in the built site")
+    page, log = open_page(browser, server, name, width=1280, height=900)
     try:
         boxes, report = too_wide(page, inside_toggles=False)
         listings = [b for b in boxes if "def adam_update" in b["longest"] or b["columns"] > 40]

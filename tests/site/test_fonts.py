@@ -9,20 +9,18 @@ Serves ``_build/html`` on 127.0.0.1 (every other host blocked) and asks the brow
 import functools
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
-from conftest import missing
+from conftest import SITE, editions, missing
 
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
 FAMILY = "Optbook Korean"
-PAGES = ["book/sgd.html", "book/practice.html"]     # chapters whose prose quotes the seed in Korean
+# chapters whose prose quotes the seed in Korean (and every Korean page), in both editions
+PAGES = [f"{e}/book/{chapter}.html" for e in editions() for chapter in ("sgd", "practice")]
 
 
 @pytest.fixture(scope="module")
 def server():
-    if not (SITE / "index.html").exists():
+    if not editions():
         missing("no built site: run `make book` first")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
     handler.log_message = lambda *args: None

@@ -18,7 +18,7 @@ REPO = "https://github.com/owner-for-this-test/optimizers-in-motion"
 
 
 def test_binder_and_colab_buttons_point_at_the_configured_repository(tmp_path):
-    for name in ("_ext", "_static"):
+    for name in ("_ext", "_static", "_templates"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "references.bib", tmp_path)
     (tmp_path / "book").mkdir()

@@ -12,9 +12,12 @@ results (whose elements a script creates).
 
 import pytest
 
-from conftest import SITE, missing, pages
+from conftest import SITE, edition_of, editions, missing, pages
 
-UNPURGED = SITE / "_static" / "optbook-unpurged"
+
+def unpurged(edition):
+    """The theme's stylesheets as they were before the purge, in each edition's _static."""
+    return SITE / edition / "_static" / "optbook-unpurged"
 
 # What a reader can see of a box (computed values: lengths are the laid-out ones). Custom
 # properties are left out: they matter only through the properties that use them.
@@ -62,8 +65,9 @@ OPEN_EVERYTHING = """() => {
 
 
 def _unpurged(route):
-    path = route.request.url.split("/_static/", 1)[1].split("?", 1)[0]
-    original = UNPURGED / path
+    url = route.request.url.split("/_static/", 1)
+    edition = url[0].rsplit("/", 1)[1]           # http://host:port/ko/_static/... -> ko
+    original = unpurged(edition) / url[1].split("?", 1)[0]
     if original.is_file():
         route.fulfill(body=original.read_bytes(), content_type="text/css")
     else:
@@ -78,8 +82,8 @@ def _styles(browser, server, name, width, mode, unpurged, opened):
     page.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
     page.goto(f"{server}/{name}", wait_until="load")
     page.wait_for_load_state("networkidle", timeout=60000)
-    if name.startswith("search.html"):
-        page.wait_for_function("() => /found|did not match/i.test(document.querySelector('#search-results')?.innerText || '')",
+    if name.split("/", 1)[1].startswith("search.html"):
+        page.wait_for_function("() => !!document.querySelector('#search-results .search-summary')?.innerText",
                                timeout=30000)
     if page.locator(".math").count():
         page.wait_for_function("!!(window.MathJax && MathJax.startup && MathJax.startup.promise)", timeout=20000)
@@ -91,7 +95,7 @@ def _styles(browser, server, name, width, mode, unpurged, opened):
 
 
 def _compare(browser, server, name, width=1280, mode="light", opened=True):
-    if not UNPURGED.is_dir():
+    if not unpurged(edition_of(name)).is_dir():
         missing("the site was built without the stylesheet purge (optbook_light_pages is off)")
     purged_page, purged = _styles(browser, server, name, width, mode, unpurged=False, opened=opened)
     full_page, full = _styles(browser, server, name, width, mode, unpurged=True, opened=opened)
@@ -116,19 +120,24 @@ def test_every_page_is_styled_as_with_the_full_css(browser, server, name):
     _compare(browser, server, name)
 
 
-@pytest.mark.parametrize("name", ["book/adam.html", "book/comparison.html", "book/intro.html"])
+@pytest.mark.parametrize("name", [f"{e}/book/{chapter}.html" for e in editions()
+                                  for chapter in ("adam", "comparison", "intro")])
 @pytest.mark.parametrize("width,mode,opened", [(1280, "dark", True), (375, "light", False), (375, "dark", True)])
 def test_modes_widths_and_closed_dropdowns_are_styled_as_with_the_full_css(browser, server, name, width, mode, opened):
     _compare(browser, server, name, width, mode, opened)
 
 
-def test_the_search_results_are_styled_as_with_the_full_css(browser, server):
-    _compare(browser, server, "search.html?q=adam")
+@pytest.mark.parametrize("edition", editions())
+def test_the_search_results_are_styled_as_with_the_full_css(browser, server, edition):
+    _compare(browser, server, f"{edition}/search.html?q=adam")
 
 
-def test_the_purge_saves_most_of_the_blocking_css():
-    if not UNPURGED.is_dir():
+@pytest.mark.parametrize("edition", editions())
+def test_the_purge_saves_most_of_the_blocking_css(edition):
+    originals = unpurged(edition)
+    if not originals.is_dir():
         missing("the site was built without the stylesheet purge")
-    before = sum(p.stat().st_size for p in UNPURGED.rglob("*.css"))
-    after = sum((SITE / "_static" / p.relative_to(UNPURGED)).stat().st_size for p in UNPURGED.rglob("*.css"))
+    before = sum(p.stat().st_size for p in originals.rglob("*.css"))
+    after = sum((SITE / edition / "_static" / p.relative_to(originals)).stat().st_size
+                for p in originals.rglob("*.css"))
     assert after < before / 2, f"the purged stylesheets are {after} bytes against {before}"

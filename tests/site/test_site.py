@@ -1,13 +1,14 @@
 """The built site in a real browser: offline, complete, and with sliders that work without a kernel.
 
 Serves ``_build/html`` on 127.0.0.1, blocks every other host, and drives Debian's chromium through
-Playwright. Saves a screenshot of every page under ``_build/screenshots/``.
+Playwright. Every page of both editions (``en/``, ``ko/``). Saves a screenshot of every page under
+``_build/screenshots/``.
 """
 
 import re
 
 import pytest
-from conftest import SHOTS, SITE, interactive_pages, load_lazy_images, missing, open_page, pages
+from conftest import SHOTS, SITE, editions, interactive_pages, load_lazy_images, missing, open_page, pages
 
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 
@@ -15,8 +16,10 @@ MAX_PAGE_BYTES = 3 * 1024 * 1024
 def test_the_site_has_the_chapters():
     if not pages():
         missing("no built site: run `make book` first")
-    assert "index.html" in pages()
-    assert len(pages()) >= 2
+    assert editions() == ["en", "ko"], editions()
+    for edition in editions():
+        assert f"{edition}/index.html" in pages()
+        assert len([p for p in pages() if p.startswith(edition + "/")]) >= 2
 
 
 @pytest.mark.parametrize("name", pages())
@@ -86,17 +89,19 @@ def wait_for_frame(figure, timeout=10000):
                                   arg=figure.element_handle(), timeout=timeout)
 
 
-def test_phone_width_and_dark_mode(browser, server):
-    if not interactive_pages():
+@pytest.mark.parametrize("edition", editions())
+def test_phone_width_and_dark_mode(browser, server, edition):
+    mine = [p for p in interactive_pages() if p.startswith(edition + "/")]
+    if not mine:
         missing("no chapter with an interactive figure has been built")
-    name = interactive_pages()[0]
+    name = mine[0]
     page, log = open_page(browser, server, name, width=390, height=844)
     try:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} scrolls sideways on a phone by {overflow}px"
         width = page.locator("img.optbook-frame").first.evaluate("img => img.getBoundingClientRect().width")
         assert width <= 390
-        page.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
+        page.screenshot(path=str(SHOTS / f"{edition}-phone.png"), full_page=False)
     finally:
         page.close()
     page, log = open_page(browser, server, name, color_scheme="dark")
@@ -109,6 +114,6 @@ def test_phone_width_and_dark_mode(browser, server):
         box_frame, box_overlay = frame.bounding_box(), overlay.bounding_box()
         for key in ("x", "y", "width", "height"):
             assert abs(box_frame[key] - box_overlay[key]) < 0.5, (key, box_frame, box_overlay)
-        page.screenshot(path=str(SHOTS / "dark.png"), full_page=False)
+        page.screenshot(path=str(SHOTS / f"{edition}-dark.png"), full_page=False)
     finally:
         page.close()
