@@ -76,6 +76,8 @@ def has_words(text):
 
 
 def catalogue_path(lang):
+    """The catalogue file of ``lang``."""
+    _check_lang("lang", lang)
     return ROOT / "locales" / lang / "LC_MESSAGES" / "figures.po"
 
 
@@ -172,15 +174,18 @@ def _template_parts(msgid):
     return parts + [msgid[last:]]
 
 
-@lru_cache(maxsize=None)
 def catalogue(lang):
     """The catalogue of ``lang`` (read once per kernel)."""
-    _check_lang("lang", lang)
+    return _cached_catalogue(_check_lang("lang", lang))
+
+
+@lru_cache(maxsize=None)
+def _cached_catalogue(lang):
     return Catalogue.load(lang)
 
 
 def _check_lang(argument, lang):
-    if lang not in LANGUAGES:
+    if not isinstance(lang, str) or lang not in LANGUAGES:
         raise ValueError(f"{argument} must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     return lang
 
@@ -218,6 +223,9 @@ def editions():
 
 def variant_mime(mime, lang):
     """The mime type of ``lang``'s variant of ``mime``: image/png -> image/x.optbook-ko+png."""
+    _check_lang("lang", lang)
+    if not isinstance(mime, str) or mime.count("/") != 1 or not all(mime.split("/")):
+        raise ValueError(f"mime must be a mime type such as 'image/png', got {mime!r}")
     major, minor = mime.split("/", 1)
     return f"{major}/x.optbook-{lang}+{minor}"
 

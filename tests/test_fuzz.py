@@ -803,6 +803,29 @@ NOT_FUZZED_BEYOND = {"beyond.Lion.update": "the rule itself, called by step afte
                      "beyond.Adafactor.hyperparameters": "takes no argument",
                      "beyond.Adafactor.second_moment": "takes no argument"}
 
+CASES.update({
+    "i18n.translate": Case(lambda: _mod("i18n").translate, lambda: {"text": "loss", "lang": "ko"}, is_(str)),
+    "i18n.has_words": Case(lambda: _mod("i18n").has_words, lambda: {"text": "loss"}, is_(bool)),
+    "i18n.catalogue": Case(lambda: _mod("i18n").catalogue, lambda: {"lang": "ko"}, is_(object)),
+    "i18n.catalogue_path": Case(lambda: _mod("i18n").catalogue_path, lambda: {"lang": "ko"}, is_(object)),
+    "i18n.variant_mime": Case(lambda: _mod("i18n").variant_mime, lambda: {"mime": "image/png", "lang": "ko"},
+                              is_(str)),
+})
+
+NOT_FUZZED_I18N = {
+    "i18n.Catalogue": "built by Catalogue.load / from_pairs from a .po file, not by callers",
+    "i18n.Catalogue.lookup": "as translate (which checks its argument first)",
+    "i18n.MissingTranslation": "an exception class",
+    "i18n.editions": "takes no argument (reads the environment)",
+    "i18n.figure_png": "called by the display hook with the kernel's own figure",
+    "i18n.glue_variants": "called by the glue hook with the value being glued",
+    "i18n.install": "an IPython hook, called once by plots.use_house_style",
+    "i18n.timed": "a measurement context manager for the i18n benchmarks",
+    "i18n.translated": "a context manager over the kernel's own figure (its lang is checked)",
+    "interactive.InteractiveFigure.static_html_in": "as static_html, in one edition (its lang is checked)",
+    "checkers.language": "takes no argument (reads the environment)",
+}
+
 NOT_FUZZED = {
     "transformer.keep_freed_memory": "takes no argument (a process-wide malloc setting)",
     "convergence.UnbrokenRun": "a result record, built by unbroken_run",
@@ -890,6 +913,7 @@ NOT_FUZZED = {
     "source.show_source": "displays source code in IPython",
 }
 NOT_FUZZED.update(NOT_FUZZED_BEYOND)
+NOT_FUZZED.update(NOT_FUZZED_I18N)
 
 
 # --- the Transformer chapter's data and loop (lib.text, lib.robot, training.plateaued) -------------

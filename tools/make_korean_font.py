@@ -60,6 +60,9 @@ def source_files():
     files += [ROOT / name for name in ("_config.yml", "_toc.yml", "references.bib")
               if (ROOT / name).is_file()]
     files += sorted(p for p in (ROOT / "locales").rglob("*") if p.is_file() and p.suffix in (".po", ".tsv"))
+    # the site's own Korean words: the edition link, the chooser page, the Korean footer
+    files += sorted((ROOT / "_templates").glob("*.html")) + sorted((ROOT / "tools").glob("*.html"))
+    files += sorted((ROOT / "_ext").glob("*.py"))
     return files
 
 
