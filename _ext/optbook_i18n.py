@@ -241,7 +241,21 @@ def forbid_execution(app, env, docnames):
             "cells (build the English edition first, with the same notebooks)")
 
 
+def distinct_backrefs(app, doctree, docname):
+    """A citation's back-references, each once.
+
+    A translated paragraph is parsed again from its msgstr, and sphinxcontrib-bibtex then records
+    its citation references more than once under the same id: the Korean bibliography listed
+    "(1, 2, ..., 18)" where the English has 6 (and the list overflowed a phone's width). Each
+    back-reference is one place in the text, so a repeat adds nothing.
+    """
+    from docutils import nodes
+    for citation in doctree.findall(nodes.citation):
+        citation["backrefs"] = list(dict.fromkeys(citation["backrefs"]))
+
+
 def setup(app):
+    app.connect("doctree-resolved", distinct_backrefs)
     app.add_config_value("optbook_forbid_execution", False, "env")
     app.connect("env-before-read-docs", forbid_execution)
     app.add_search_language(SearchKorean)
