@@ -180,15 +180,16 @@ def test_generating_writes_the_three_versions_and_a_manifest(generated):
             assert myst not in text, f"{version}: MyST markup {myst!r} left in the worksheet"
 
 
-def _course(generated, tmp_path):
-    """An nbgrader course folder with the teacher notebook as source/<name>/, as a teacher sets it up."""
+def _course(generated, tmp_path, edition=NAME, config=""):
+    """An nbgrader course folder with the teacher notebook as source/<name>/, as a teacher sets it up
+    (``edition``: the worksheet's folder under ``generated``; ``config``: more nbgrader settings)."""
     import shutil
     course = tmp_path / "course"
     (course / "source").mkdir(parents=True)
-    shutil.copytree(generated / NAME / "teacher", course / "source" / NAME)
+    shutil.copytree(generated / edition / "teacher", course / "source" / NAME)
     (course / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "optbook"\n'
-        'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n')
+        'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n' + config, encoding="utf-8")
     return course
 
 
@@ -1067,14 +1068,8 @@ def test_the_translator_follows_the_token_line_maps():
 def test_the_korean_teacher_notebook_is_an_nbgrader_source(generated, tmp_path):
     # As the index page says: with the Korean stub set, nbgrader's own release of the Korean
     # teacher notebook is our Korean student notebook, and it ships the language setting.
-    import shutil
-    course = tmp_path / "course"
-    (course / "source").mkdir(parents=True)
-    shutil.copytree(generated / KO / "teacher", course / "source" / NAME)
-    (course / "nbgrader_config.py").write_text(
-        'c = get_config()\nc.CourseDirectory.course_id = "optbook"\n'
-        'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}\n'
-        f'c.ClearSolutions.text_stub = {tool.say("YOUR ANSWER HERE", "ko")!r}\n', encoding="utf-8")
+    course = _course(generated, tmp_path, edition=KO,
+                     config=f'c.ClearSolutions.text_stub = {tool.say("YOUR ANSWER HERE", "ko")!r}\n')
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
     done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME],
                           cwd=course, env=env, capture_output=True, text=True, timeout=180)
