@@ -11,6 +11,12 @@ variants; the English edition shows the English ones and never the others.
   edition of that language it is put first in myst-nb's mime priority for the HTML builders.
 * Glued strings: the edition's ``text/plain`` replaces the English one in the glue data that the
   ``{glue:text}`` roles read (also ``path::key`` across pages).
+* Static figures' captions and alt texts (code-cell metadata ``mystnb.figure.caption`` and
+  ``mystnb.image.alt``): gettext with execution off never sees them (no output, no figure), so
+  ``make translations`` adds them to the page's catalogue (:func:`figure_messages`, run by
+  ``tools/check_translations.py --extract``) and an edition of another language reads them from
+  there when myst-nb asks for the cell's options. A missing one is a warning (an error with
+  ``-W``), like any message Sphinx cannot find.
 * A Korean build of a chapter whose outputs have no Korean variant at all (executed without
   ``OPTBOOK_EDITIONS``) is a warning (an error with ``-W``): English figures never pass silently
   as the Korean edition's. So is an error output anywhere (a figure whose string is missing from
@@ -51,6 +57,71 @@ def priority_overrides(language, existing):
         overrides += [[builder, variant_mime("text/html", language), html - 1],
                       [builder, variant_mime("image/png", language), min(html, 10) - 2]]
     return overrides
+
+
+FIGURE_FIELDS = {"render_figure_options": "caption", "render_image_options": "alt"}
+
+
+def normalise(text):
+    """A message as the catalogue holds it: the whitespace of a wrapped caption collapsed."""
+    return " ".join(str(text).split())
+
+
+def figure_messages(cell_metadata):
+    """The translatable strings of a code cell's metadata: its figure caption and image alt text."""
+    options = cell_metadata.get("mystnb") or {}
+    found = []
+    for group, key in (("figure", "caption"), ("image", "alt")):
+        value = (options.get(group) or {}).get(key)
+        if isinstance(value, str) and value.strip():
+            found.append(normalise(value))
+    return found
+
+
+def _translator(env):
+    """The gettext catalogue of the page being read (the same one Sphinx's Locale transform uses)."""
+    from os import path
+
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    cache = env.__dict__.setdefault("_optbook_translators", {})
+    domain = docname_to_domain(env.docname, env.config.gettext_compact)
+    if domain not in cache:
+        dirs = [path.join(env.srcdir, d) for d in env.config.locale_dirs]
+        cache[domain] = init_locale(dirs, env.config.language, domain)[0]
+    return cache[domain]
+
+
+def _patch_cell_options():
+    """Captions and alt texts from the page's catalogue, in an edition other than English."""
+    from myst_nb.core.render import MditRenderMixin
+
+    if getattr(MditRenderMixin.get_cell_level_config, "_optbook", False):
+        return
+    original = MditRenderMixin.get_cell_level_config
+
+    def get_cell_level_config(self, field, cell_metadata, line=None):
+        value = original(self, field, cell_metadata, line=line)
+        key = FIGURE_FIELDS.get(field)
+        env = getattr(self.document.settings, "env", None)
+        if key is None or env is None or not isinstance(value, dict) or not value.get(key):
+            return value
+        language = (env.config.language or "en").split("_")[0]
+        if language == "en":
+            return value
+        message = normalise(value[key])
+        translated = _translator(env).gettext(message)
+        if translated == message:
+            LOGGER.warning(f"the {key} of a figure is not translated into {language!r} "
+                           f"(run `make translations` and translate it): {message[:60]!r}",
+                           type="optbook", subtype="missing_translation",
+                           location=(env.docname, line))
+            return value
+        return dict(value, **{key: translated})
+
+    get_cell_level_config._optbook = True
+    MditRenderMixin.get_cell_level_config = get_cell_level_config
 
 
 def _patch_renderer():
@@ -134,6 +205,7 @@ def config_inited(app, config):
 
 def setup(app):
     _patch_renderer()
+    _patch_cell_options()
     app.connect("config-inited", config_inited, priority=900)
     app.connect("doctree-read", _check_variants)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -76,7 +76,35 @@ def extract(outdir):
             subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "gettext", "-c", confdir,
                             "-D", "nb_execution_mode=off", str(ROOT), str(outdir)],
                            check=True, cwd=ROOT, env=env, stderr=log)
+    add_figure_messages(outdir)
     return outdir
+
+
+def add_figure_messages(outdir):
+    """Add each chapter's figure captions and alt texts (code-cell metadata) to its ``.pot``.
+
+    Sphinx's gettext builder runs without execution, so it sees no figure; the Korean build asks
+    for these strings when myst-nb reads a cell's options (``_ext/optbook_editions.py``).
+    """
+    import json
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from optbook_editions import figure_messages
+
+    for notebook in sorted((ROOT / "book").glob("*.ipynb")):
+        pot_path = outdir / "book" / f"{notebook.stem}.pot"
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        messages = [m for cell in cells if cell["cell_type"] == "code"
+                    for m in figure_messages(cell.get("metadata", {}))]
+        if not messages:
+            continue
+        pot = polib.pofile(str(pot_path), wrapwidth=0)
+        known = {entry.msgid for entry in pot}
+        for message in messages:
+            if message not in known:
+                known.add(message)
+                pot.append(polib.POEntry(msgid=message, msgstr=""))
+        pot.save(str(pot_path))
 
 
 def role_keys(text):
