@@ -33,10 +33,12 @@ answer everywhere.
 False
 """
 
+import contextvars
+import functools
 import html
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -64,6 +66,9 @@ class CheckResult:
     exercise: str
     correct: bool
     message: str
+    editions: tuple = field(default=(), compare=False, repr=False)
+    """The same verdict in the book's other editions, as (language, exercise, message) triples:
+    filled while the book executes with ``OPTBOOK_EDITIONS`` (see :func:`_in_every_edition`)."""
 
     def __bool__(self):
         return bool(self.correct)
@@ -78,20 +83,63 @@ class CheckResult:
     __str__ = __repr__
 
     def _repr_html_(self):
+        return self._box(self.exercise, self.message)
+
+    def _box(self, exercise, message):
         colour, background = ("#116329", "#e6f4ea") if self.correct else ("#b42318", "#fdecea")
         return (f'<div class="optbook-check" role="status" style="border-left: 4px solid {colour}; '
                 f'background: {background}; padding: 0.45em 0.8em; margin: 0.3em 0; '
                 f'color: #1f2328; border-radius: 3px;">'
-                f'<strong style="color: {colour};">{self.mark} {html.escape(self.exercise)}</strong>: '
-                f'{html.escape(self.message)}</div>')
+                f'<strong style="color: {colour};">{self.mark} {html.escape(exercise)}</strong>: '
+                f'{html.escape(message)}</div>')
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The box, and the box of each other edition as its variant (``text/x.optbook-ko+html``,
+        which the Korean edition of the book shows: _ext/optbook_editions.py)."""
+        bundle = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        for lang, exercise, message in self.editions:
+            bundle[i18n.variant_mime("text/html", lang)] = self._box(exercise, message)
+            bundle[i18n.variant_mime("text/plain", lang)] = f"{self.mark} {exercise}: {message}"
+        return bundle
 
 
 # ---- shared machinery ---------------------------------------------------------------------------
 
+_SPEAKING = contextvars.ContextVar("optbook_checker_language", default=None)
+
+
 def language():
     """The language of the verdicts and hints: the kernel's edition (``OPTBOOK_LANG``, see
     :func:`lib.i18n.editions`; a Korean worksheet sets it in its first cell), English by default."""
-    return i18n.editions()[0]
+    return _SPEAKING.get() or i18n.editions()[0]
+
+
+def _in_every_edition(check):
+    """``check``, whose verdict also carries its words in the book's other editions.
+
+    While the book executes (``OPTBOOK_EDITIONS=en,ko``) a verdict is shown on both editions'
+    pages from one execution: the check runs once more per other edition, in that language (it is
+    deterministic and holds no state), and the result keeps those words in
+    :attr:`CheckResult.editions`. Outside the book build there are no other editions and nothing
+    runs twice.
+    """
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True
+        result = check(*args, **kwargs)
+        others = i18n.editions()[1]
+        if not isinstance(result, CheckResult) or not others or _SPEAKING.get():
+            return result
+        words = []
+        for lang in others:
+            token = _SPEAKING.set(lang)
+            try:
+                again = check(*args, **dict(kwargs, strict=False, graded=False))
+            finally:
+                _SPEAKING.reset(token)
+            words.append((lang, again.exercise, again.message))
+        return replace(result, editions=tuple(words))
+    return wrapper
 
 
 def _say(message, **values):
@@ -233,6 +281,7 @@ def _momentum_velocity(beta, gradients):
     return float(opt.v[0])
 
 
+@_in_every_edition
 def check_momentum_gains(steady_gain, alternating_gain, *, beta=0.9, strict=False, graded=False):
     """Practice 1: how Momentum's velocity answers a steady gradient and an alternating one.
 
@@ -309,6 +358,7 @@ def _adam_correction_factors(step, beta1, beta2):
     return float(g[0] / opt.m[0]), float(g[0] ** 2 / opt.v[0])
 
 
+@_in_every_edition
 def check_bias_correction(step, m_hat_factor, v_hat_factor, *, beta1=0.9, beta2=0.999,
                           strict=False, graded=False):
     """Practice 2: how many times larger than m and v the corrected m_hat and v_hat are at ``step``.
@@ -395,6 +445,7 @@ def _state_bytes_per_parameter(optimizer, dtype):
     return optimizer.state_nbytes() / n
 
 
+@_in_every_edition
 def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32", strict=False,
                  graded=False):
     """Practice 3: the optimizer state of a model of ``n_params`` weights, in GB (10^9 bytes).
@@ -473,6 +524,7 @@ def check_memory(sgd_state_gb, adamw_state_gb, *, n_params=7e9, dtype="float32",
 
 # ---- practice 4: the warmup + cosine schedule ---------------------------------------------------
 
+@_in_every_edition
 def check_schedule(values_at_steps, *, peak_lr=2e-4, min_lr=2e-5, warmup_steps=2_000,
                    total_steps=100_000, strict=False, graded=False):
     """Practice 4: the warmup + cosine learning rate at steps 0, 1000, 2000, 50000 and 100000.

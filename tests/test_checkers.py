@@ -45,7 +45,7 @@ SECRETS = {
 
 def leaks(result, secrets):
     """The secrets that occur in the result's message, repr or HTML as whole numbers."""
-    texts = [result.message, repr(result), str(result), result._repr_html_()]
+    texts = [result.message, repr(result), str(result), *result._repr_mimebundle_().values()]
     found = []
     for secret in secrets:
         pattern = r"(?<![\w.])" + re.escape(secret) + r"(?![\w]|\.\d)"
@@ -222,7 +222,9 @@ def test_bad_problem_settings_raise_and_name_the_argument():
 
 def test_result_holds_no_expected_value():
     result = check_memory(0, 84)
-    assert set(vars(result)) == {"exercise", "correct", "message"}
+    # editions: the same verdict's words in the book's other editions (empty outside the build)
+    assert set(vars(result)) == {"exercise", "correct", "message", "editions"}
+    assert result.editions == ()
 
 
 def test_strict_mode_raises_with_the_hint_and_returns_the_result_when_right():
@@ -422,3 +424,36 @@ def test_a_bad_language_is_refused_with_the_allowed_ones(monkeypatch):
     monkeypatch.setenv("OPTBOOK_LANG", "fr")
     with pytest.raises(ValueError, match="OPTBOOK_LANG must be one of en, ko, got 'fr'"):
         check_memory(28, 84)
+
+
+@pytest.mark.parametrize("secrets, call, hint", WRONG[:6] + [("memory", lambda: check_memory(SGD_GB, ADAMW_GB), "")],
+                         ids=[w[2] for w in WRONG[:6]] + ["right"])
+def test_in_the_book_build_a_verdict_carries_its_korean_box(monkeypatch, secrets, call, hint):
+    """The book executes once for both editions (OPTBOOK_EDITIONS=en,ko): the English box is the
+    verdict, and its Korean variant says what the same check says in a Korean worksheet."""
+    from lib import i18n
+
+    monkeypatch.setenv("OPTBOOK_LANG", "ko")
+    alone = call()                                    # what a Korean kernel says on its own
+    monkeypatch.delenv("OPTBOOK_LANG")
+    english = call()
+    assert english.editions == ()                     # no other edition: nothing runs twice
+    monkeypatch.setenv("OPTBOOK_EDITIONS", "en,ko")
+    both = call()
+    assert both == english and both.message == english.message
+    assert both.editions == (("ko", alone.exercise, alone.message),)
+    bundle = both._repr_mimebundle_()
+    korean = bundle[i18n.variant_mime("text/html", "ko")]
+    assert bundle["text/html"] == english._repr_html_()
+    assert korean == alone._repr_html_() and HANGUL.search(korean) and "optbook-check" in korean
+    assert bundle[i18n.variant_mime("text/plain", "ko")] == repr(alone)
+    assert not leaks(alone, SECRETS.get(secrets, ())), leaks(alone, SECRETS[secrets])
+
+
+def test_in_the_book_build_a_strict_or_graded_check_still_raises_in_english(monkeypatch):
+    monkeypatch.setenv("OPTBOOK_EDITIONS", "en,ko")
+    with pytest.raises(AssertionError, match="Optimizer-state memory"):
+        check_memory(28, 84, strict=True)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(AssertionError, match="Optimizer-state memory"):
+        check_memory(28, 84, graded=True)
