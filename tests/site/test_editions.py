@@ -248,3 +248,40 @@ def test_both_editions_show_the_same_glued_numbers(chapter):
         values = re.findall(r'<span class="pasted-text">([^<]*)</span>', text)
         glued[edition] = collections.Counter(v for v in values if NUMBER.match(v))
     assert glued["en"] == glued["ko"], (chapter, glued["en"] - glued["ko"], glued["ko"] - glued["en"])
+
+
+# ---- the Korean pages' figures and verdicts are Korean ----------------------------------------------
+
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
+def figures_and_verdicts(name):
+    """(alt texts of the article's figures, their captions, the check boxes) of a built page."""
+    from html import unescape
+
+    text = (SITE / name).read_text(encoding="utf-8")
+    article = text[text.find("<article"):text.rfind("</article>")]
+    alts = [unescape(alt) for tag in re.findall(r"<img\b[^>]*>", article)
+            if "optbook-overlay" not in tag for alt in re.findall(r'\balt="([^"]*)"', tag)]
+    captions = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", article, re.S)]
+    checks = [re.sub(r"<[^>]+>", "", c) for c in
+              re.findall(r'<div class="optbook-check"[^>]*>(.*?)</div>', article, re.S)]
+    return alts, captions, checks
+
+
+@pytest.mark.parametrize("chapter", sorted({p.split("/", 1)[1] for p in pages() if p.startswith("en/book/")}))
+def test_korean_figures_have_korean_alt_texts_and_captions(chapter):
+    need_both()
+    english, korean = figures_and_verdicts(f"en/{chapter}"), figures_and_verdicts(f"ko/{chapter}")
+    for kind, en, ko in zip(("alt text", "caption", "check box"), english, korean):
+        assert len(en) == len(ko), (chapter, kind, len(en), len(ko))
+        not_korean = [t[:70] for t in ko if not HANGUL.search(t)]
+        assert not not_korean, f"ko/{chapter}: {len(not_korean)} {kind}s without Korean: {not_korean[:3]}"
+
+
+def test_the_practice_page_s_check_boxes_are_korean_in_the_korean_edition():
+    need_both()
+    english, korean = figures_and_verdicts("en/book/practice.html")[2], figures_and_verdicts("ko/book/practice.html")[2]
+    assert len(english) >= 4 and len(korean) == len(english), (len(english), len(korean))
+    assert all(t.startswith("✓") for t in english + korean), english + korean
+    assert all("정답" in t for t in korean) and not any(HANGUL.search(t) for t in english), korean

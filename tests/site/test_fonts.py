@@ -89,3 +89,4 @@ def test_korean_text_is_drawn_with_the_served_font(browser, server, name):
         assert ours[0]["glyphCount"] >= korean, (fonts, korean)
     finally:
         page.close()
+
