@@ -78,6 +78,17 @@ def figure_messages(cell_metadata):
     return found
 
 
+_TRANSLATORS = {}
+
+
+def directive_alts(markdown):
+    """The ``:alt:`` options of the directives in a markdown cell (``{glue:figure}``): Sphinx's
+    gettext extracts a directive's caption but not its options."""
+    import re
+
+    return [normalise(alt) for alt in re.findall(r"^:alt:[ \t]*(\S.*)$", markdown, re.M)]
+
+
 def _translator(env):
     """The gettext catalogue of the page being read (the same one Sphinx's Locale transform uses)."""
     from os import path
@@ -85,12 +96,12 @@ def _translator(env):
     from sphinx.locale import init as init_locale
     from sphinx.util.i18n import docname_to_domain
 
-    cache = env.__dict__.setdefault("_optbook_translators", {})
     domain = docname_to_domain(env.docname, env.config.gettext_compact)
-    if domain not in cache:
-        dirs = [path.join(env.srcdir, d) for d in env.config.locale_dirs]
-        cache[domain] = init_locale(dirs, env.config.language, domain)[0]
-    return cache[domain]
+    dirs = tuple(path.join(env.srcdir, d) for d in env.config.locale_dirs)
+    key = (dirs, env.config.language, domain)
+    if key not in _TRANSLATORS:           # not kept in env: the environment is pickled
+        _TRANSLATORS[key] = init_locale(list(dirs), env.config.language, domain)[0]
+    return _TRANSLATORS[key]
 
 
 def _patch_cell_options():

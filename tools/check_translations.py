@@ -81,7 +81,8 @@ def extract(outdir):
 
 
 def add_figure_messages(outdir):
-    """Add each chapter's figure captions and alt texts (code-cell metadata) to its ``.pot``.
+    """Add each chapter's figure captions and alt texts (code-cell metadata, and the ``:alt:`` of
+    markdown directives such as ``{glue:figure}``) to its ``.pot``.
 
     Sphinx's gettext builder runs without execution, so it sees no figure; the Korean build asks
     for these strings when myst-nb reads a cell's options (``_ext/optbook_editions.py``).
@@ -89,13 +90,14 @@ def add_figure_messages(outdir):
     import json
 
     sys.path.insert(0, str(ROOT / "_ext"))
-    from optbook_editions import figure_messages
+    from optbook_editions import directive_alts, figure_messages
 
     for notebook in sorted((ROOT / "book").glob("*.ipynb")):
         pot_path = outdir / "book" / f"{notebook.stem}.pot"
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-        messages = [m for cell in cells if cell["cell_type"] == "code"
-                    for m in figure_messages(cell.get("metadata", {}))]
+        messages = [m for cell in cells for m in (
+            figure_messages(cell.get("metadata", {})) if cell["cell_type"] == "code"
+            else directive_alts("".join(cell["source"])) if cell["cell_type"] == "markdown" else [])]
         if not messages:
             continue
         pot = polib.pofile(str(pot_path), wrapwidth=0)
