@@ -17,6 +17,7 @@ variants; the English edition shows the English ones and never the others.
   ``tools/check_translations.py --extract``) and an edition of another language reads them from
   there when myst-nb asks for the cell's options. A missing one is a warning (an error with
   ``-W``), like any message Sphinx cannot find.
+* A cell that wrote to stderr, hidden or not, is a warning (an error with ``-W``).
 * A Korean build of a chapter whose outputs have no Korean variant at all (executed without
   ``OPTBOOK_EDITIONS``) is a warning (an error with ``-W``): English figures never pass silently
   as the Korean edition's. So is an error output anywhere (a figure whose string is missing from
@@ -164,6 +165,18 @@ def _patch_renderer():
     NbElementRenderer.render_error = render_error
 
 
+def _warn_on_stderr(notebook, logger):
+    """A warning (an error in `make book`, which builds with -W) for every cell that wrote to
+    stderr, hidden cells (``remove-cell``) included: a RuntimeWarning there is a computation the
+    chapter did not mean, even when no reader sees it."""
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                first = str(output.get("text", "")).strip().splitlines()[:1]
+                logger.warning(f"cell {index} wrote to stderr: {first[0] if first else ''}",
+                               subtype="optbook_stderr")
+
+
 def _patch_glue(language):
     """The edition's text/plain in the glue data (the roles of this page and of other pages)."""
     import myst_nb.core.execute.base as base
@@ -174,6 +187,7 @@ def _patch_glue(language):
     original = base.extract_glue_data
 
     def extract_glue_data(notebook, source_map, logger):
+        _warn_on_stderr(notebook, logger)
         data = original(notebook, source_map, logger)
         lang = extract_glue_data._optbook_language
         if lang != "en":

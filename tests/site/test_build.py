@@ -31,6 +31,7 @@ def tiny_book(folder, pages, notebooks=(), config=""):
         'exclude_patterns: [".*", "**/.*", "_build", "_ext", "lib"]\n'
         "execute:\n  execute_notebooks: cache\n  timeout: 120\n"
         "sphinx:\n  local_extensions:\n    optbook_site: _ext\n    optbook_i18n: _ext\n"
+        "    optbook_editions: _ext\n"
         "  config:\n    nb_execution_raise_on_error: true\n" + config)
     names = list(pages) + list(notebooks)
     (folder / "_toc.yml").write_text(
@@ -116,6 +117,27 @@ def test_the_korean_edition_reuses_the_execution_and_resolves_glue_in_translatio
     log = built.stdout + built.stderr
     korean_log = log[log.index("build_site: en edition built"):]
     assert log.count("Executing notebook") == 1 and "Executing notebook" not in korean_log, log[-3000:]
+
+
+def test_a_hidden_cell_that_writes_to_stderr_fails_make_book(tmp_path):
+    """A RuntimeWarning in a remove-cell cell is on no page, but it is a computation the chapter did
+    not mean: the build names the cell."""
+    tiny_book(tmp_path, {"intro": "# A tiny book\n"}, notebooks={"chapter": ["x = 1"]})
+    path = tmp_path / "chapter.ipynb"
+    notebook = json.loads(path.read_text())
+    notebook["cells"].append({"cell_type": "code", "id": "hidden", "metadata": {"tags": ["remove-cell"]},
+                              "execution_count": None, "outputs": [],
+                              "source": "import numpy as np\nnp.array([0.0]) / np.array([0.0])"})
+    path.write_text(json.dumps(notebook))
+    failed = make(tmp_path, "book")
+    log = failed.stdout + failed.stderr
+    assert failed.returncode != 0, log[-2000:]
+    assert "cell 2 wrote to stderr" in log and "RuntimeWarning: invalid value encountered in divide" in log, log[-3000:]
+
+    notebook["cells"][-1]["source"] = "import numpy as np\nwith np.errstate(invalid='ignore'):\n    np.array([0.0]) / np.array([0.0])"
+    path.write_text(json.dumps(notebook))
+    fixed = make(tmp_path, "book")
+    assert fixed.returncode == 0, (fixed.stdout + fixed.stderr)[-2000:]
 
 
 def test_a_korean_build_that_would_execute_fails(tmp_path):
