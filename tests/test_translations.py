@@ -37,11 +37,13 @@ def test_a_faithful_translation_passes():
     ("Adam.update", "code dropped or changed"),             # a code span renamed
     ("400", "numbers missing"),                             # a number dropped
     ("학습률", "glossary: 'learning rate' should be '학습률'"),  # another word for a glossary term
+    ("(learning rate)", "the English glosses '학습률'"),       # the English term not given back
 ])
 def test_the_checker_reports_what_a_translation_broke(broken, expected):
     replacement = {"lr_max:.3f": ("lr_max:.2f", "lr_max:.3f"), "tools-1d": ("(tools-1d)", "(tools-2d)"),
                    "\\kappa = b/a": ("\\kappa = b/a", "\\kappa=b/a"), "Adam.update": ("Adam.update", "Adam.step"),
-                   "400": ("400 스텝", "많은 스텝"), "학습률": ("학습률(learning rate)", "러닝 레이트(learning rate)")}
+                   "400": ("400 스텝", "많은 스텝"), "학습률": ("학습률(learning rate)", "러닝 레이트(learning rate)"),
+                   "(learning rate)": ("학습률(learning rate)은", "학습률은")}
     old, new = replacement[broken]
     bad = entry(GOOD.msgid, GOOD.msgstr.replace(old, new))
     assert bad.msgstr != GOOD.msgstr

@@ -17,7 +17,10 @@ message (msgstr not empty) it checks that the msgstr keeps, exactly as in the ms
 - every inline code span ```...```;
 - every number written with digits outside those (3.2e-4, 1,000, 7B);
 
-and that, for every row of ``locales/ko/glossary.tsv`` whose English matches the msgid (longest
+that where the English gives the note's Korean term in parentheses ("the learning rate (학습률)"),
+the Korean gives that term with the English in parentheses ("학습률(learning rate)"; short
+messages such as table cells, which quote the note's words, are exempt); and that, for every row of
+``locales/ko/glossary.tsv`` whose English matches the msgid (longest
 match first, outside roles, math, code and link targets), the msgstr contains the row's Korean
 (spaces ignored). Fuzzy messages are errors (Sphinx would silently show the English); with
 ``--complete`` so are untranslated ones. Exit status 1 when anything is reported.
@@ -210,6 +213,23 @@ def is_display_math(msgid):
     return msgid.startswith("\n") and msgid.endswith("\n")
 
 
+GLOSSED = re.compile(r"[A-Za-z][A-Za-z \-+,]*?\s*\(([\uac00-\ud7af][\uac00-\ud7af +]*)\)")
+SHORT = 60      # shorter messages are table cells and labels that quote the note's Korean words
+
+
+def korean_glosses_kept(source, target):
+    """The note's Korean terms that the English glosses and the Korean does not give as
+    "term(English)" (a particle or two may end the term: 학습률은(learning rate))."""
+    if len(source) < SHORT:
+        return []
+    lost = []
+    for korean in GLOSSED.findall(strip_protected(source)):
+        pattern = re.escape(korean).replace("\\ ", r"\s*") + r"[\uac00-\ud7af]{0,2}\s*\([^)]*[A-Za-z]"
+        if not re.search(pattern, target):
+            lost.append(korean)
+    return lost
+
+
 def check_entry(entry, glossary):
     """Problems of one translated entry, as strings (empty: fine)."""
     problems = []
@@ -233,6 +253,9 @@ def check_entry(entry, glossary):
     lost = numbers(source) - kept
     if lost:
         problems.append(f"numbers missing: {sorted(lost)}")
+    for korean in korean_glosses_kept(source, target):
+        problems.append(f"the English glosses {korean!r}: write it with the English in parentheses, "
+                        f"{korean}(...)")
     squeezed = re.sub(r"\s+", "", target)
     for english, korean in glossary_terms(source, glossary):
         if re.sub(r"\s+", "", korean) not in squeezed:
