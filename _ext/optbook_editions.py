@@ -17,6 +17,12 @@ variants; the English edition shows the English ones and never the others.
   ``tools/check_translations.py --extract``) and an edition of another language reads them from
   there when myst-nb asks for the cell's options. A missing one is a warning (an error with
   ``-W``), like any message Sphinx cannot find.
+* Printed output (stdout) with words: the Korean edition shows it translated through the same
+  catalogue as the figures (``figures.po``, :func:`lib.i18n.translate`), one printed line at a time
+  (a line that starts with a space continues the one before, as ``textwrap`` indents them). A
+  line the catalogue does not have is a warning naming it (an error with ``-W``).
+* Exercise titles (``{exercise} Bias correction``: a directive's argument, which gettext does not
+  extract) come from ``figures.po`` too, where the Korean worksheets read them.
 * A cell that wrote to stderr, hidden or not, is a warning (an error with ``-W``).
 * A Korean build of a chapter whose outputs have no Korean variant at all (executed without
   ``OPTBOOK_EDITIONS``) is a warning (an error with ``-W``): English figures never pass silently
@@ -136,6 +142,70 @@ def _patch_cell_options():
     MditRenderMixin.get_cell_level_config = get_cell_level_config
 
 
+def printed_lines(text, has_words=lambda line: True):
+    """The printed lines of a stdout stream: a line that starts with whitespace continues a line
+    with words before it (a wrapped sentence), and is joined to it with one space; numbers alone
+    (an array's rows) stay as printed."""
+    lines = []
+    for line in str(text).rstrip("\n").split("\n"):
+        if lines and line[:1].isspace() and line.strip() and has_words(lines[-1]):
+            lines[-1] = f"{lines[-1]} {line.strip()}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def _i18n(srcdir):
+    """The book's lib.i18n (the project root is the Sphinx source folder)."""
+    import importlib
+    import sys
+
+    if srcdir not in sys.path:
+        sys.path.insert(0, srcdir)
+    return importlib.import_module("lib.i18n")
+
+
+def translate_stdout(text, language, i18n):
+    """``text`` (a stdout stream) in ``language``, and the lines the catalogue lacks."""
+    if not i18n.has_words(text):
+        return text, []
+    translated, missing = [], []
+    for line in printed_lines(text, i18n.has_words):
+        try:
+            translated.append(i18n.translate(line, language))
+        except i18n.MissingTranslation:
+            missing.append(line)
+            translated.append(line)
+    return "\n".join(translated) + "\n", missing
+
+
+def _patch_exercise_titles():
+    """An exercise's title in the edition's language (figures.po), before sphinx-exercise reads it."""
+    try:
+        from sphinx_exercise.directive import ExerciseDirective
+    except ImportError:                               # pragma: no cover - the book pins it
+        return
+    if getattr(ExerciseDirective.run, "_optbook", False):
+        return
+    original = ExerciseDirective.run
+
+    def run(self):
+        language = (self.env.config.language or "en").split("_")[0]
+        if language != "en" and self.arguments:
+            i18n = _i18n(self.env.srcdir)
+            try:
+                self.arguments = [i18n.translate(self.arguments[0], language)]
+            except i18n.MissingTranslation:
+                LOGGER.warning(f"the exercise title {self.arguments[0]!r} is not in "
+                               f"locales/{language}/LC_MESSAGES/figures.po",
+                               type="optbook", subtype="missing_translation",
+                               location=(self.env.docname, self.lineno))
+        return original(self)
+
+    run._optbook = True
+    ExerciseDirective.run = run
+
+
 def _patch_renderer():
     from myst_nb.core.render import MimeData, NbElementRenderer
 
@@ -160,6 +230,22 @@ def _patch_renderer():
             f"{output.get('evalue')}", subtype="optbook_error_output", line=source_line)
         return original_error(self, output, cell_metadata, cell_index, source_line)
 
+    original_stdout = NbElementRenderer.render_stdout
+
+    def render_stdout(self, output, cell_metadata, cell_index, source_line):
+        env = getattr(self.renderer.document.settings, "env", None)
+        language = ((env.config.language if env else None) or "en").split("_")[0]
+        if language != "en":
+            text, missing = translate_stdout(output["text"], language, _i18n(env.srcdir))
+            for line in missing:
+                self.logger.warning(
+                    f"cell {cell_index} printed a line that is not in the {language!r} catalogue "
+                    f"(locales/{language}/LC_MESSAGES/figures.po): {line!r}",
+                    subtype="optbook_missing_translation", line=source_line)
+            output = dict(output, text=text)
+        return original_stdout(self, output, cell_metadata, cell_index, source_line)
+
+    NbElementRenderer.render_stdout = render_stdout
     render_mime_type._optbook = True
     NbElementRenderer.render_mime_type = render_mime_type
     NbElementRenderer.render_error = render_error
@@ -231,6 +317,7 @@ def config_inited(app, config):
 def setup(app):
     _patch_renderer()
     _patch_cell_options()
+    _patch_exercise_titles()
     app.connect("config-inited", config_inited, priority=900)
     app.connect("doctree-read", _check_variants)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -230,6 +230,27 @@ def test_the_renderer_picks_the_editions_variant():
     assert not any("optbook" in m for m in en)
 
 
+def test_printed_lines_are_translated_in_the_korean_edition_and_numbers_stay_as_printed():
+    import optbook_editions as ext
+    from lib import i18n
+
+    # a textwrap-wrapped sentence is one line; an array's rows stay as printed
+    assert ext.printed_lines("SGD: converged in 9 steps (loss stays within 0.1;\n  first below at step 3)\n",
+                             i18n.has_words) == ["SGD: converged in 9 steps (loss stays within 0.1; first below at step 3)"]
+    rows = "[[ 0.575 -0.823]\n [-0.823  1.525]]\n"
+    assert ext.translate_stdout(rows, "ko", i18n) == (rows, [])
+    # what the practice page prints, worked through the catalogue's templates
+    text, missing = ext.translate_stdout(
+        "AdamW, after 3000 steps: noisy weight 0.827, unused weight 0.741\n"
+        "no warmup: early spike / healthy; validation accuracy after 200 steps 89.7%–94.4%\n", "ko", i18n)
+    assert missing == []
+    assert text == ("AdamW, 3000 스텝 뒤: 잡음 있는 가중치 0.827, 쓰이지 않는 가중치 0.741\n"
+                    "워밍업 없음: 초반 치솟음 / 정상; 200 스텝 뒤 검증 정확도 89.7%–94.4%\n")
+    # a line the catalogue lacks is reported, and kept as printed
+    text, missing = ext.translate_stdout("a sentence nobody translated\n0.5\n", "ko", i18n)
+    assert missing == ["a sentence nobody translated"] and text == "a sentence nobody translated\n0.5\n"
+
+
 def test_a_korean_build_shows_korean_glue_text():
     import optbook_editions as ext
     import myst_nb.core.execute.base as base

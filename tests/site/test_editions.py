@@ -285,3 +285,25 @@ def test_the_practice_page_s_check_boxes_are_korean_in_the_korean_edition():
     assert len(english) >= 4 and len(korean) == len(english), (len(english), len(korean))
     assert all(t.startswith("✓") for t in english + korean), english + korean
     assert all("정답" in t for t in korean) and not any(HANGUL.search(t) for t in english), korean
+    # the exercises' titles (a directive's argument, from figures.po) are Korean too
+    page = (SITE / "ko/book/practice.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<span class="caption-number">연습 [\d.]+ </span> \(([^)<]*)\)', page)
+    assert len(titles) >= 6 and all(HANGUL.search(t) for t in titles), titles
+
+
+@pytest.mark.parametrize("chapter", sorted({p.split("/", 1)[1] for p in pages() if p.startswith("en/book/")}))
+def test_korean_pages_print_korean(chapter):
+    """Printed output (stdout) with words is translated in the Korean edition (figures.po)."""
+    from html import unescape
+
+    need_both()
+    blocks = {}
+    for edition in editions():
+        text = (SITE / edition / chapter).read_text(encoding="utf-8")
+        found = re.findall(r'<div class="output stream[^"]*"><div class="highlight"><pre><span></span>(.*?)</pre>',
+                           text, re.S)
+        blocks[edition] = [unescape(re.sub(r"<[^>]+>", "", b)) for b in found]
+    assert len(blocks["en"]) == len(blocks["ko"]), chapter
+    for en, ko in zip(blocks["en"], blocks["ko"]):
+        if re.search(r"\b(?!array\b)[a-z]{4,}\b", en):          # a sentence, not numbers
+            assert HANGUL.search(ko), (chapter, en[:80], ko[:80])
