@@ -105,6 +105,8 @@ def test_no_tofu_without_a_korean_font_on_the_machine(browser_without_korean_fon
 def test_the_tofu_check_sees_hangul_drawn_without_the_served_font(browser_without_korean_fonts, server):
     """The control: the same check on a Korean page whose text is set in the machine's sans-serif
     (the served font taken away) reports it."""
+    if not KOREAN_PAGES:
+        missing("no built Korean edition: run `make book` first")
     page = browser_without_korean_fonts.new_page(viewport={"width": 1280, "height": 900})
     try:
         page.goto(f"{server}/{KOREAN_PAGES[0]}", wait_until="load")
