@@ -124,3 +124,20 @@ def test_catalogues_are_in_step_with_the_english(templates, path):
     have = {e.msgid for e in polib.pofile(str(path)) if not e.obsolete}
     assert wanted == have, (f"{path.name} is out of step with book/{path.stem}: run `make translations`. "
                             f"New in the English: {sorted(wanted - have)[:3]}; gone: {sorted(have - wanted)[:3]}")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "locales").rglob("*.po")), ids=lambda p: p.name)
+def test_msgfmt_check_passes(path):
+    """GNU gettext's own checks (`msgfmt -c`: header, format strings such as {placeholders})."""
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("msgfmt"):
+        if os.environ.get("OPTBOOK_REQUIRE_MSGFMT") == "1":      # set by .ci/run, which installs it
+            pytest.fail("msgfmt is not installed (Debian's gettext)")
+        pytest.skip("msgfmt is not installed (`apt-get install gettext`; .ci/run does it)")
+    checked = subprocess.run(["msgfmt", "-c", "--statistics", "-o", os.devnull, str(path)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "fuzzy" not in checked.stderr and "untranslated" not in checked.stderr, checked.stderr
