@@ -20,6 +20,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# matplotlib's font cache, built now: on a fresh machine the first kernel would otherwise log
+	@# "Matplotlib is building the font cache" to stderr, which fails the build (_ext/optbook_editions.py)
+	$(BIN)/python -c "import matplotlib.font_manager"
 	touch $(STAMP)
 
 # Both editions of the book, one site (issue 17): _build/html/en/ and _build/html/ko/, with the
