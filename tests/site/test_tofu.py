@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import CHROMIUM, FLAGS, missing, pages
+from conftest import CHROMIUM, FLAGS, missing, open_page, pages
 
 FAMILY = "Optbook Korean"
 
@@ -87,12 +87,8 @@ KOREAN_PAGES = [name for name in pages() if name.startswith("ko/")]
 
 @pytest.mark.parametrize("name", KOREAN_PAGES)
 def test_no_tofu_without_a_korean_font_on_the_machine(browser_without_korean_fonts, server, name):
-    page = browser_without_korean_fonts.new_page(viewport={"width": 1280, "height": 900})
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
-               or route.request.url.startswith("data:") else route.abort())
+    page, log = open_page(browser_without_korean_fonts, server, name)    # other hosts blocked
     try:
-        page.goto(f"{server}/{name}", wait_until="load")
-        page.wait_for_load_state("networkidle")
         marked = page.evaluate(MARK_KOREAN)
         assert marked, f"{name}: no Korean text on the page"
         ids, wrong = hangul_drawn_elsewhere(page)
