@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 
 
-def tiny_book(folder, pages, notebooks=(), config=""):
+def tiny_book(folder, pages, notebooks=(), config="", editions=False):
+    """A book of a few pages; ``editions``: also the book's _ext/optbook_editions.py (which needs
+    every printed line of a notebook in the Korean catalogue, so only the tests of it load it)."""
     shutil.copytree(ROOT / "_ext", folder / "_ext")
     (folder / "_config.yml").write_text(
         'title: "A tiny book"\n'
@@ -31,7 +33,7 @@ def tiny_book(folder, pages, notebooks=(), config=""):
         'exclude_patterns: [".*", "**/.*", "_build", "_ext", "lib"]\n'
         "execute:\n  execute_notebooks: cache\n  timeout: 120\n"
         "sphinx:\n  local_extensions:\n    optbook_site: _ext\n    optbook_i18n: _ext\n"
-        "    optbook_editions: _ext\n"
+        + ("    optbook_editions: _ext\n" if editions else "") +
         "  config:\n    nb_execution_raise_on_error: true\n" + config)
     names = list(pages) + list(notebooks)
     (folder / "_toc.yml").write_text(
@@ -122,7 +124,7 @@ def test_the_korean_edition_reuses_the_execution_and_resolves_glue_in_translatio
 def test_a_hidden_cell_that_writes_to_stderr_fails_make_book(tmp_path):
     """A RuntimeWarning in a remove-cell cell is on no page, but it is a computation the chapter did
     not mean: the build names the cell."""
-    tiny_book(tmp_path, {"intro": "# A tiny book\n"}, notebooks={"chapter": ["x = 1"]})
+    tiny_book(tmp_path, {"intro": "# A tiny book\n"}, notebooks={"chapter": ["x = 1"]}, editions=True)
     path = tmp_path / "chapter.ipynb"
     notebook = json.loads(path.read_text())
     notebook["cells"].append({"cell_type": "code", "id": "hidden", "metadata": {"tags": ["remove-cell"]},
